@@ -8,8 +8,13 @@ namespace cicada::codec {
 Parser::Parser(ParserOptions options) : options_(options) {}
 
 void Parser::reserve(std::size_t needed) {
-  if (buffer_ && buffer_.capacity() - end_ >= needed) return;
   const std::size_t pending = end_ - begin_;
+  // Enough room after end_ for this read, and for the whole pending packet once its
+  // size is known, without moving anything.
+  if (buffer_ && buffer_.capacity() - end_ >= needed &&
+      buffer_.capacity() - begin_ >= expected_size_) {
+    return;
+  }
   // Room for the rest of the pending packet in one piece when its size is known, so
   // its body ends up contiguous and is never copied again.
   const std::size_t want = std::max({options_.buffer_size, pending + needed, expected_size_});
