@@ -34,6 +34,7 @@ DecodeResult read_ack(std::string_view body, ProtocolVersion version) {
   // properties; below 4 there is no Property Length.
   if (version == ProtocolVersion::v5 && !r.at_end()) {
     ack.reason_code = static_cast<ReasonCode>(r.u8());
+    ack.properties.layout.reason_present = true;
     if (!is_valid_for(ack.reason_code, Type)) {
       return fail(ReasonCode::malformed_packet, "reason code not defined for this acknowledgement");
     }
@@ -64,6 +65,7 @@ DecodeResult decode_disconnect(std::string_view body, ProtocolVersion version) {
   // Length 0 means Normal disconnection; below 2 there is no Property Length.
   if (version == ProtocolVersion::v5 && !r.at_end()) {
     disconnect.reason_code = static_cast<ReasonCode>(r.u8());
+    disconnect.properties.layout.reason_present = true;
     if (!is_valid_for(disconnect.reason_code, PacketType::disconnect)) {
       return fail(ReasonCode::malformed_packet,
                   "DISCONNECT reason code not defined (MQTT 5.0 3.14.2.1)");
@@ -79,6 +81,7 @@ DecodeResult decode_auth(std::string_view body) {
   // MQTT 5.0 3.15.2.1: Remaining Length 0 means Success with no properties.
   if (!r.at_end()) {
     auth.reason_code = static_cast<ReasonCode>(r.u8());
+    auth.properties.layout.reason_present = true;
     if (!is_valid_for(auth.reason_code, PacketType::auth)) {
       return fail(ReasonCode::malformed_packet, "[MQTT-3.15.2-1] AUTH reason code not defined");
     }

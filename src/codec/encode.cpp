@@ -84,15 +84,18 @@ void emit(Sink& s, const Publish& p, ProtocolVersion version, bool with_payload 
   if (with_payload) s.raw(p.payload);
 }
 
-// MQTT 5.0 3.4.2.1 (and 3.5-3.7, 3.14, 3.15): the reason code and the Property Length
-// are left out when the reason is Success and there are no properties; the Property
-// Length alone is left out when there are no properties.
+// MQTT 5.0 3.4.2.1 (and 3.5-3.7, 3.14, 3.15): the Reason Code and the Property Length
+// may be left out when the reason is Success and there are no properties, and the
+// Property Length alone when there are no properties. Cicada leaves out what it may,
+// unless a decoded packet's layout records that its sender wrote them.
 template <class Sink>
 void emit_reason_and_properties(Sink& s, ReasonCode code, const Properties& properties) {
-  const bool has_properties = !properties.empty();
-  if (code == ReasonCode::success && !has_properties) return;
+  const bool write_properties = properties.layout.length_present || !properties.empty();
+  if (code == ReasonCode::success && !write_properties && !properties.layout.reason_present) {
+    return;
+  }
   s.u8(static_cast<std::uint8_t>(code));
-  if (has_properties) emit_properties(s, properties);
+  if (write_properties) emit_properties(s, properties);
 }
 
 template <class Sink, PacketType Type>

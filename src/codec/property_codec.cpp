@@ -177,6 +177,7 @@ void read_properties(wire::Reader& reader, PropertyContext context, Properties& 
     return;
   }
   wire::Reader block(reader.take(length));
+  out.layout.length_present = true;
   std::uint64_t seen = 0;  // identifiers are below 64: one bit each
   while (!block.at_end() && !block.failed()) {
     // The identifier is a Variable Byte Integer (MQTT 5.0 2.2.2.2).
@@ -200,6 +201,9 @@ void read_properties(wire::Reader& reader, PropertyContext context, Properties& 
       break;
     }
     seen |= mask;
+    if (out.layout.count < WireLayout::max_recorded) {
+      out.layout.ids[out.layout.count++] = static_cast<std::uint8_t>(id);
+    }
     read_one(block, *info, context, out);
   }
   if (block.failed()) reader.fail(block.error().code, block.error().detail);
@@ -227,42 +231,152 @@ std::size_t properties_size(const Properties& p) noexcept {
   return size;
 }
 
+namespace {
+
+// Writes the single-valued property `id` if it is present.
+void write_single(wire::Writer& w, const Properties& p, I id) noexcept {
+  switch (id) {
+    case I::payload_format_indicator:
+      write_int(w, id, p.payload_format_indicator);
+      break;
+    case I::message_expiry_interval:
+      write_int(w, id, p.message_expiry_interval);
+      break;
+    case I::content_type:
+      write_string(w, id, p.content_type);
+      break;
+    case I::response_topic:
+      write_string(w, id, p.response_topic);
+      break;
+    case I::correlation_data:
+      write_string(w, id, p.correlation_data);
+      break;
+    case I::session_expiry_interval:
+      write_int(w, id, p.session_expiry_interval);
+      break;
+    case I::assigned_client_identifier:
+      write_string(w, id, p.assigned_client_identifier);
+      break;
+    case I::server_keep_alive:
+      write_int(w, id, p.server_keep_alive);
+      break;
+    case I::authentication_method:
+      write_string(w, id, p.authentication_method);
+      break;
+    case I::authentication_data:
+      write_string(w, id, p.authentication_data);
+      break;
+    case I::request_problem_information:
+      write_int(w, id, p.request_problem_information);
+      break;
+    case I::will_delay_interval:
+      write_int(w, id, p.will_delay_interval);
+      break;
+    case I::request_response_information:
+      write_int(w, id, p.request_response_information);
+      break;
+    case I::response_information:
+      write_string(w, id, p.response_information);
+      break;
+    case I::server_reference:
+      write_string(w, id, p.server_reference);
+      break;
+    case I::reason_string:
+      write_string(w, id, p.reason_string);
+      break;
+    case I::receive_maximum:
+      write_int(w, id, p.receive_maximum);
+      break;
+    case I::topic_alias_maximum:
+      write_int(w, id, p.topic_alias_maximum);
+      break;
+    case I::topic_alias:
+      write_int(w, id, p.topic_alias);
+      break;
+    case I::maximum_qos:
+      write_int(w, id, p.maximum_qos);
+      break;
+    case I::retain_available:
+      write_int(w, id, p.retain_available);
+      break;
+    case I::maximum_packet_size:
+      write_int(w, id, p.maximum_packet_size);
+      break;
+    case I::wildcard_subscription_available:
+      write_int(w, id, p.wildcard_subscription_available);
+      break;
+    case I::subscription_identifier_available:
+      write_int(w, id, p.subscription_identifier_available);
+      break;
+    case I::shared_subscription_available:
+      write_int(w, id, p.shared_subscription_available);
+      break;
+    case I::subscription_identifier:
+    case I::user_property:
+      break;  // repeatable: written by the caller
+  }
+}
+
+// Writes properties in the recorded wire order first, then whatever is left in
+// identifier order; repeatable ones are consumed in their stored order either way.
+class OrderedWriter {
+ public:
+  OrderedWriter(wire::Writer& w, const Properties& p) : w_(w), p_(p) {}
+
+  void write(I id) noexcept {
+    if (id == I::user_property) {
+      if (next_user_ < p_.user_properties.size()) {
+        const UserProperty& user = p_.user_properties[next_user_++];
+        w_.u8(static_cast<std::uint8_t>(id));
+        w_.binary(user.name);
+        w_.binary(user.value);
+      }
+    } else if (id == I::subscription_identifier) {
+      if (next_subscription_id_ < p_.subscription_identifiers.size()) {
+        w_.u8(static_cast<std::uint8_t>(id));
+        w_.varint(p_.subscription_identifiers[next_subscription_id_++]);
+      }
+    } else {
+      std::uint64_t bit = std::uint64_t{1} << static_cast<unsigned>(id);
+      if ((done_ & bit) == 0) {
+        done_ |= bit;
+        write_single(w_, p_, id);
+      }
+    }
+  }
+
+  void write_rest() noexcept {
+    for (unsigned id = 1; id < 0x2B; ++id) {
+      if (property_info(static_cast<std::uint8_t>(id)) == nullptr) continue;
+      auto property = static_cast<I>(id);
+      if (property == I::user_property) {
+        while (next_user_ < p_.user_properties.size())
+          write(property);
+      } else if (property == I::subscription_identifier) {
+        while (next_subscription_id_ < p_.subscription_identifiers.size())
+          write(property);
+      } else {
+        write(property);
+      }
+    }
+  }
+
+ private:
+  wire::Writer& w_;
+  const Properties& p_;
+  std::uint64_t done_ = 0;
+  std::size_t next_user_ = 0;
+  std::size_t next_subscription_id_ = 0;
+};
+
+}  // namespace
+
 void write_properties(wire::Writer& w, const Properties& p, std::size_t size) noexcept {
   w.varint(static_cast<std::uint32_t>(size));
-  write_int(w, I::payload_format_indicator, p.payload_format_indicator);
-  write_int(w, I::message_expiry_interval, p.message_expiry_interval);
-  write_string(w, I::content_type, p.content_type);
-  write_string(w, I::response_topic, p.response_topic);
-  write_string(w, I::correlation_data, p.correlation_data);
-  for (std::uint32_t id : p.subscription_identifiers) {
-    w.u8(static_cast<std::uint8_t>(I::subscription_identifier));
-    w.varint(id);
-  }
-  write_int(w, I::session_expiry_interval, p.session_expiry_interval);
-  write_string(w, I::assigned_client_identifier, p.assigned_client_identifier);
-  write_int(w, I::server_keep_alive, p.server_keep_alive);
-  write_string(w, I::authentication_method, p.authentication_method);
-  write_string(w, I::authentication_data, p.authentication_data);
-  write_int(w, I::request_problem_information, p.request_problem_information);
-  write_int(w, I::will_delay_interval, p.will_delay_interval);
-  write_int(w, I::request_response_information, p.request_response_information);
-  write_string(w, I::response_information, p.response_information);
-  write_string(w, I::server_reference, p.server_reference);
-  write_string(w, I::reason_string, p.reason_string);
-  write_int(w, I::receive_maximum, p.receive_maximum);
-  write_int(w, I::topic_alias_maximum, p.topic_alias_maximum);
-  write_int(w, I::topic_alias, p.topic_alias);
-  write_int(w, I::maximum_qos, p.maximum_qos);
-  write_int(w, I::retain_available, p.retain_available);
-  for (const UserProperty& user : p.user_properties) {
-    w.u8(static_cast<std::uint8_t>(I::user_property));
-    w.binary(user.name);
-    w.binary(user.value);
-  }
-  write_int(w, I::maximum_packet_size, p.maximum_packet_size);
-  write_int(w, I::wildcard_subscription_available, p.wildcard_subscription_available);
-  write_int(w, I::subscription_identifier_available, p.subscription_identifier_available);
-  write_int(w, I::shared_subscription_available, p.shared_subscription_available);
+  OrderedWriter writer(w, p);
+  for (std::uint8_t i = 0; i < p.layout.count; ++i)
+    writer.write(static_cast<I>(p.layout.ids[i]));
+  writer.write_rest();
 }
 
 }  // namespace cicada::codec::detail

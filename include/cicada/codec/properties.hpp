@@ -5,6 +5,7 @@
 // Thread-safety: plain values and pure functions.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -91,8 +92,23 @@ struct UserProperty {
   bool operator==(const UserProperty&) const = default;
 };
 
+// How a decoded property block was laid out on the wire: the identifiers in order of
+// appearance, and whether a Property Length (and the Reason Code before it) was sent
+// where the specification lets a sender leave it out. The encoder follows it, so a
+// decoded packet re-encodes byte for byte whatever order its sender chose. It is not
+// part of the packet's value: it never affects equality.
+struct WireLayout {
+  static constexpr std::size_t max_recorded = 32;  // later occurrences: identifier order
+  std::array<std::uint8_t, max_recorded> ids{};
+  std::uint8_t count = 0;
+  bool length_present = false;  // a Property Length was on the wire
+  bool reason_present = false;  // a Reason Code was on the wire, even if Success
+  bool operator==(const WireLayout&) const noexcept { return true; }
+};
+
 // Every property the specification defines, each present or absent. Fields are in
-// identifier order, the order the encoder writes them in.
+// identifier order, the order the encoder writes them in unless `layout` recorded
+// another.
 struct Properties {
   std::optional<std::uint8_t> payload_format_indicator;
   std::optional<std::uint32_t> message_expiry_interval;
@@ -123,6 +139,8 @@ struct Properties {
   std::optional<std::uint8_t> wildcard_subscription_available;
   std::optional<std::uint8_t> subscription_identifier_available;
   std::optional<std::uint8_t> shared_subscription_available;
+
+  WireLayout layout;
 
   bool empty() const noexcept;
   bool operator==(const Properties&) const = default;

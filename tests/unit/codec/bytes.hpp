@@ -12,7 +12,8 @@ namespace cicada::codec::testing {
 // Raw bytes.
 inline std::string b(std::initializer_list<int> bytes) {
   std::string out;
-  for (int byte : bytes) out.push_back(static_cast<char>(byte));
+  for (int byte : bytes)
+    out.push_back(static_cast<char>(byte));
   return out;
 }
 
@@ -22,7 +23,9 @@ inline std::string str(std::string_view text) {
          std::string(text);
 }
 
-inline std::string u16(int value) { return b({(value >> 8) & 0xFF, value & 0xFF}); }
+inline std::string u16(int value) {
+  return b({(value >> 8) & 0xFF, value & 0xFF});
+}
 
 inline std::string varint(std::uint32_t value) {
   std::string out;

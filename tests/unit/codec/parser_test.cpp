@@ -1,11 +1,11 @@
 // The incremental parser's own behaviour: buffering, the maximum packet size checked
 // before buffering, zero-copy sharing of the receive buffer, and releasing it.
-#include <cicada/codec/encode.hpp>
-#include <cicada/codec/parser.hpp>
-
 #include <gtest/gtest.h>
 
 #include <cstring>
+
+#include <cicada/codec/encode.hpp>
+#include <cicada/codec/parser.hpp>
 
 #include "bytes.hpp"
 

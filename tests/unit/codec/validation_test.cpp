@@ -1,9 +1,9 @@
 // One negative test per validation rule: hand-built bytes that break exactly one rule,
 // and the reason code the specification asks the receiver to report.
+#include <gtest/gtest.h>
+
 #include <cicada/codec/decode.hpp>
 #include <cicada/codec/parser.hpp>
-
-#include <gtest/gtest.h>
 
 #include "bytes.hpp"
 
@@ -44,8 +44,7 @@ std::vector<Case> cases() {
       {"unsubscribe_flags_not_0010", v311, packet(0xA0, u16(1) + str("a")), malformed_packet},
       {"publish_qos_3", v311, packet(0x36, str("t") + u16(1)), malformed_packet},
       {"publish_dup_on_qos_0", v311, packet(0x38, str("t")), malformed_packet},
-      {"remaining_length_5_bytes", v311, b({0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}),
-       malformed_packet},
+      {"remaining_length_5_bytes", v311, b({0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x01}), malformed_packet},
       {"remaining_length_not_minimal", v311, b({0xC0, 0x80, 0x00}), malformed_packet},
       {"remaining_length_too_short", v311, b({0x40, 0x01, 0x00}), malformed_packet},
       {"remaining_length_too_long", v311, b({0x40, 0x03, 0x00, 0x01, 0x00}), malformed_packet},
@@ -61,8 +60,7 @@ std::vector<Case> cases() {
       {"utf8_overlong", v311, packet(0x30, str("\xC0\xAF")), malformed_packet},
       {"utf8_truncated_sequence", v311, packet(0x30, str("\xE2\x82")), malformed_packet},
       {"utf8_above_u10ffff", v311, packet(0x30, str("\xF4\x90\x80\x80")), malformed_packet},
-      {"string_length_beyond_packet", v311, packet(0x30, b({0x00, 0x09, 'a'})),
-       malformed_packet},
+      {"string_length_beyond_packet", v311, packet(0x30, b({0x00, 0x09, 'a'})), malformed_packet},
       {"client_id_invalid_utf8", v311, packet(0x10, connect_body(4, 0x02, str("\xC3"))),
        malformed_packet},
 
@@ -75,8 +73,7 @@ std::vector<Case> cases() {
        packet(0x10, str("MQIsdp") + b({4, 0x02}) + u16(60) + str("c")),
        unsupported_protocol_version},
       {"connect_mqtt_with_level_3", v311,
-       packet(0x10, str("MQTT") + b({3, 0x02}) + u16(60) + str("c")),
-       unsupported_protocol_version},
+       packet(0x10, str("MQTT") + b({3, 0x02}) + u16(60) + str("c")), unsupported_protocol_version},
       {"connect_reserved_flag", v311, packet(0x10, connect_body(4, 0x03, str("c"))),
        malformed_packet},
       {"connect_will_qos_3", v311,
@@ -88,15 +85,13 @@ std::vector<Case> cases() {
       {"connect_password_without_username_311", v311,
        packet(0x10, connect_body(4, 0x42, str("c") + str("pw"))), malformed_packet},
       {"connect_will_topic_wildcard", v311,
-       packet(0x10, connect_body(4, 0x06, str("c") + str("w/#") + str("p"))),
-       topic_name_invalid},
+       packet(0x10, connect_body(4, 0x06, str("c") + str("w/#") + str("p"))), topic_name_invalid},
       {"connect_trailing_bytes", v311, packet(0x10, connect_body(4, 0x02, str("c") + b({0}))),
        malformed_packet},
       {"connect_missing_client_id", v311, packet(0x10, connect_body(4, 0x02, "")),
        malformed_packet},
       {"connect_v5_auth_data_without_method", v5,
-       packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x16}) + str("d")) +
-                        str("c")),
+       packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x16}) + str("d")) + str("c")),
        protocol_error},
       {"connect_v5_will_property_not_allowed", v5,
        packet(0x10, str("MQTT") + b({5, 0x06}) + u16(60) + props() + str("c") +
@@ -108,20 +103,18 @@ std::vector<Case> cases() {
       {"connack_311_return_code_6", v311, packet(0x20, b({0x00, 0x06})), malformed_packet},
       {"connack_v5_reason_not_for_connack", v5, packet(0x20, b({0x00, 0x04}) + props()),
        malformed_packet},
-      {"connack_session_present_with_refusal", v311, packet(0x20, b({0x01, 0x05})),
-       protocol_error},
+      {"connack_session_present_with_refusal", v311, packet(0x20, b({0x01, 0x05})), protocol_error},
 
       // --- PUBLISH --------------------------------------------------------------------
       {"publish_packet_id_0", v311, packet(0x32, str("t") + u16(0)), protocol_error},
       {"publish_topic_plus_wildcard", v311, packet(0x30, str("a/+")), topic_name_invalid},
       {"publish_topic_hash_wildcard", v5, packet(0x30, str("#") + props()), topic_name_invalid},
       {"publish_empty_topic_311", v311, packet(0x30, str("")), malformed_packet},
-      {"publish_empty_topic_v5_without_alias", v5, packet(0x30, str("") + props()),
-       protocol_error},
+      {"publish_empty_topic_v5_without_alias", v5, packet(0x30, str("") + props()), protocol_error},
       {"publish_topic_alias_0", v5, packet(0x30, str("t") + props(b({0x23, 0, 0}))),
        topic_alias_invalid},
-      {"publish_response_topic_wildcard", v5, packet(0x30, str("t") + props(b({0x08}) + str("r/+"))),
-       protocol_error},
+      {"publish_response_topic_wildcard", v5,
+       packet(0x30, str("t") + props(b({0x08}) + str("r/+"))), protocol_error},
 
       // --- properties (MQTT 5.0 2.2.2) ----------------------------------------------
       {"property_unknown_identifier", v5, packet(0x30, pub_v5_prefix + props(b({0x05, 0}))),
@@ -143,8 +136,7 @@ std::vector<Case> cases() {
        packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x21, 0, 0})) + str("c")),
        protocol_error},
       {"maximum_packet_size_0", v5,
-       packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x27, 0, 0, 0, 0})) +
-                        str("c")),
+       packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x27, 0, 0, 0, 0})) + str("c")),
        protocol_error},
       {"request_problem_information_2", v5,
        packet(0x10, str("MQTT") + b({5, 0x02}) + u16(60) + props(b({0x17, 2})) + str("c")),
@@ -154,8 +146,7 @@ std::vector<Case> cases() {
        protocol_error},
       {"maximum_qos_2", v5, packet(0x20, b({0, 0}) + props(b({0x24, 2}))), protocol_error},
       {"retain_available_2", v5, packet(0x20, b({0, 0}) + props(b({0x25, 2}))), protocol_error},
-      {"wildcard_available_2", v5, packet(0x20, b({0, 0}) + props(b({0x28, 2}))),
-       protocol_error},
+      {"wildcard_available_2", v5, packet(0x20, b({0, 0}) + props(b({0x28, 2}))), protocol_error},
       {"subscription_id_available_2", v5, packet(0x20, b({0, 0}) + props(b({0x29, 2}))),
        protocol_error},
       {"shared_available_2", v5, packet(0x20, b({0, 0}) + props(b({0x2A, 2}))), protocol_error},
@@ -163,16 +154,15 @@ std::vector<Case> cases() {
        packet(0x82, u16(1) + props(b({0x0B, 0})) + str("a") + b({0})), protocol_error},
       {"subscription_identifier_twice_in_subscribe", v5,
        packet(0x82, u16(1) + props(b({0x0B, 1, 0x0B, 2})) + str("a") + b({0})), protocol_error},
-      {"utf8_pair_invalid", v5, packet(0x30, pub_v5_prefix + props(b({0x26}) + str("k") + str("\xFF"))),
-       malformed_packet},
+      {"utf8_pair_invalid", v5,
+       packet(0x30, pub_v5_prefix + props(b({0x26}) + str("k") + str("\xFF"))), malformed_packet},
 
       // --- acknowledgements -------------------------------------------------------------
       {"puback_packet_id_0", v311, packet(0x40, u16(0)), protocol_error},
       {"pubrec_packet_id_0", v5, packet(0x50, u16(0)), protocol_error},
       {"puback_v5_reason_not_for_puback", v5, packet(0x40, u16(1) + b({0x04})), malformed_packet},
       {"pubrel_v5_reason_not_for_pubrel", v5, packet(0x62, u16(1) + b({0x10})), malformed_packet},
-      {"pubcomp_v5_reason_not_for_pubcomp", v5, packet(0x70, u16(1) + b({0x80})),
-       malformed_packet},
+      {"pubcomp_v5_reason_not_for_pubcomp", v5, packet(0x70, u16(1) + b({0x80})), malformed_packet},
       {"puback_311_with_reason", v311, packet(0x40, u16(1) + b({0x00})), malformed_packet},
       {"disconnect_v5_reason_not_for_disconnect", v5, packet(0xE0, b({0x05})), malformed_packet},
       {"disconnect_v5_property_not_allowed", v5, packet(0xE0, b({0x00}) + props(b({0x13, 0, 1}))),
@@ -192,8 +182,8 @@ std::vector<Case> cases() {
        topic_filter_invalid},
       {"subscribe_plus_sharing_level", v311, packet(0x82, u16(1) + str("a/b+") + b({0})),
        topic_filter_invalid},
-      {"subscribe_share_without_filter", v5, packet(0x82, u16(1) + props() + str("$share/g") + b({0})),
-       topic_filter_invalid},
+      {"subscribe_share_without_filter", v5,
+       packet(0x82, u16(1) + props() + str("$share/g") + b({0})), topic_filter_invalid},
       {"subscribe_share_empty_name", v5, packet(0x82, u16(1) + props() + str("$share//a") + b({0})),
        topic_filter_invalid},
       {"subscribe_share_name_with_wildcard", v5,
@@ -202,8 +192,8 @@ std::vector<Case> cases() {
       {"subscribe_311_reserved_option_bits", v311, packet(0x82, u16(1) + str("a") + b({0x04})),
        malformed_packet},
       {"subscribe_311_qos_3", v311, packet(0x82, u16(1) + str("a") + b({0x03})), malformed_packet},
-      {"subscribe_v5_reserved_option_bits", v5, packet(0x82, u16(1) + props() + str("a") + b({0x40})),
-       malformed_packet},
+      {"subscribe_v5_reserved_option_bits", v5,
+       packet(0x82, u16(1) + props() + str("a") + b({0x40})), malformed_packet},
       {"subscribe_v5_qos_3", v5, packet(0x82, u16(1) + props() + str("a") + b({0x03})),
        protocol_error},
       {"subscribe_v5_retain_handling_3", v5, packet(0x82, u16(1) + props() + str("a") + b({0x30})),
