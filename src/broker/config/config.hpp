@@ -1,0 +1,110 @@
+// The broker's configuration: one immutable snapshot built at start-up from built-in
+// defaults < TOML file < CICADA_* environment < command line, then handed to workers
+// (STYLE.md 10). Every option is a row of the declarative table in options.cpp;
+// docs/config.md lists them all.
+// Thread-safety: plain value types; a loaded Config is never mutated, so any thread may read it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cicada::broker {
+
+// One [listeners.tcp.NAME] table.
+struct TcpListenerConfig {
+  std::string name;  // "default" for [listeners.tcp.default]; "cli-1", "cli-2" for --listen
+  std::string host = "0.0.0.0";  // "0.0.0.0", "127.0.0.1", "::" (no brackets)
+  std::uint16_t port = 1883;     // 0 = ephemeral (tests use 127.0.0.1:0)
+  std::uint64_t max_connections = 1'000'000;
+  bool enabled = true;
+
+  friend bool operator==(const TcpListenerConfig&, const TcpListenerConfig&) = default;
+};
+
+// mqtt.shared_subscription_strategy: how a $share group picks the member that gets a message.
+enum class SharedStrategy { round_robin, random, sticky, hash_clientid, hash_topic };
+
+struct Config {
+  std::vector<TcpListenerConfig> tcp_listeners;  // default: one, "default" on 0.0.0.0:1883
+  // [mqtt]
+  std::uint32_t max_packet_size = 1 << 20;  // "1MB"; bounds 128 B .. 268435460
+  std::uint16_t max_clientid_len = 65535;   // 23..65535
+  std::uint16_t max_topic_levels = 128;     // 1..65535
+  std::uint16_t max_topic_alias = 65535;    // 0..65535 (0 disables inbound aliases)
+  std::uint16_t max_inflight = 32;          // 1..65535, Receive Maximum advertised
+  std::uint32_t max_mqueue_len = 1000;      // 0..  queued messages per session
+  bool mqueue_store_qos0 = true;
+  std::uint16_t max_keepalive = 65535;  // seconds, 1..65535
+  bool retain_available = true;
+  bool wildcard_subscription = true;
+  bool shared_subscription = true;
+  SharedStrategy shared_subscription_strategy = SharedStrategy::round_robin;
+  std::uint8_t max_qos_allowed = 2;              // 0..2
+  std::uint32_t max_subscriptions = 0;           // 0 = unlimited
+  std::uint32_t session_expiry_interval = 7200;  // seconds ("2h"): upper bound / default for
+                                                 // 3.1.1 persistent sessions
+  std::uint32_t max_awaiting_rel = 100;          // inbound QoS 2 awaiting PUBREL per session
+  std::uint32_t await_rel_timeout = 300;         // seconds ("300s")
+  std::uint32_t idle_timeout_ms = 15000;       // "15s": CONNECT timeout for sockets that never send
+                                               // CONNECT
+  std::uint64_t max_outbound_bytes = 8 << 20;  // "8MB": per-connection unsent bytes before the
+                                               // client is disconnected
+  bool ignore_loop_deliver = false;  // EMQX name: don't send a 3.1.1 client its own publishes
+  std::string response_information;  // "" = not sent
+  // [retainer]
+  bool retainer_enable = true;
+  std::uint64_t retainer_max_retained_messages = 1'000'000;  // 0 = unlimited
+  std::uint64_t retainer_max_bytes = 1ull << 30;             // "1GB" total payload bytes
+  std::uint32_t retainer_max_payload_size = 1 << 20;         // "1MB"
+  std::uint32_t retainer_max_deliver_per_subscribe = 10000;  // retained messages one SUBSCRIBE
+                                                             // may receive
+  // [node]
+  std::uint32_t worker_threads = 0;  // 0 = one per core; 0..1024
+  // [log]
+  std::string log_level = "info";  // trace, debug, info, warning, error, critical, off
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Start-up errors: "<file>:<line>: <key>: <what was expected>",
+// "environment variable CICADA_...: <key>: ..." or "--flag: ...".
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What main() needs from the command line.
+struct CommandLine {
+  std::optional<std::string> config_file;
+  bool print_config = false;
+  bool exit_now = false;  // --help / --version printed; exit with exit_code
+  int exit_code = 0;
+  // key path -> value, e.g. {"node.worker_threads","4"}; from --threads, --log-level, --set.
+  std::vector<std::pair<std::string, std::string>> overrides;
+  std::vector<std::string> listen;  // --listen HOST:PORT, repeatable
+};
+
+// CLI11; prints --help / --version to stdout (and sets exit_now); throws ConfigError on a bad
+// flag (the message says which).
+CommandLine parse_command_line(int argc, char** argv);
+
+// Built-in defaults < file (if any) < environment (CICADA_*) < command line. Throws
+// ConfigError with "<file>:<line>: <key>: <what was expected>" (or "environment variable
+// CICADA_...: ..." / "--flag: ..."). --listen adds listeners "cli-1", ...; the built-in
+// "default" listener exists only when neither file, environment nor --listen names one.
+Config load_config(const CommandLine& cli, const std::map<std::string, std::string>& environment);
+
+// Only the CICADA_* entries of a NAME=VALUE array such as main()'s envp or `environ`.
+std::map<std::string, std::string> environment_from(char** envp);
+
+// The effective configuration as TOML that load_config reads back to the same Config.
+std::string print_config(const Config& config);
+
+// The options table of docs/config.md, generated from the declarative table.
+std::string options_markdown();
+
+}  // namespace cicada::broker

@@ -1,0 +1,295 @@
+// The declarative options table. Key names follow EMQX where the two brokers share an
+// option (mqtt.*, retainer.*), so an EMQX user's knowledge and documentation carry over.
+// A row's default is the text a file would hold; load_config starts from these defaults,
+// and a unit test checks that they agree with the member initialisers in config.hpp.
+#include "broker/config/options.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace cicada::broker::config {
+namespace {
+
+template <class M>
+struct MemberTraits;
+template <class C, class T>
+struct MemberTraits<T C::*> {
+  using Class = C;
+  using Type = T;
+};
+template <auto Member>
+using ClassOf = typename MemberTraits<decltype(Member)>::Class;
+template <auto Member>
+using TypeOf = typename MemberTraits<decltype(Member)>::Type;
+
+// Accessors. Values reach a setter only after the loader has checked them against the row's
+// type and bounds, so the narrowing casts below cannot lose information.
+template <auto Member>
+void set_bool(ClassOf<Member>& target, const OptionValue& value) {
+  target.*Member = std::get<bool>(value);
+}
+template <auto Member>
+OptionValue get_bool(const ClassOf<Member>& target) {
+  return target.*Member;
+}
+template <auto Member>
+void set_number(ClassOf<Member>& target, const OptionValue& value) {
+  target.*Member = static_cast<TypeOf<Member>>(std::get<std::uint64_t>(value));
+}
+template <auto Member>
+OptionValue get_number(const ClassOf<Member>& target) {
+  return static_cast<std::uint64_t>(target.*Member);
+}
+template <auto Member>
+void set_string(ClassOf<Member>& target, const OptionValue& value) {
+  target.*Member = std::get<std::string>(value);
+}
+template <auto Member>
+OptionValue get_string(const ClassOf<Member>& target) {
+  return target.*Member;
+}
+// An enum class field whose enumerators are numbered like `Choices`.
+template <auto Member, const auto& Choices>
+void set_enum(ClassOf<Member>& target, const OptionValue& value) {
+  const auto& text = std::get<std::string>(value);
+  const auto it = std::find(Choices.begin(), Choices.end(), text);
+  target.*Member = static_cast<TypeOf<Member>>(it - Choices.begin());
+}
+template <auto Member, const auto& Choices>
+OptionValue get_enum(const ClassOf<Member>& target) {
+  return std::string(Choices[static_cast<std::size_t>(target.*Member)]);
+}
+
+constexpr bool reloadable = true;
+constexpr bool restart = false;  // needs a restart to change
+
+template <auto Member>
+constexpr OptionSpec<ClassOf<Member>> boolean(std::string_view key, std::string_view default_value,
+                                              bool reload, std::string_view description) {
+  return {.key = key,
+          .type = OptionType::boolean,
+          .default_value = default_value,
+          .reloadable = reload,
+          .description = description,
+          .set = set_bool<Member>,
+          .get = get_bool<Member>};
+}
+
+// Integers, sizes and durations (durations in seconds unless `milliseconds`).
+template <auto Member>
+constexpr OptionSpec<ClassOf<Member>> number(OptionType type, std::string_view key,
+                                             std::string_view default_value, std::uint64_t min,
+                                             std::uint64_t max, bool reload,
+                                             std::string_view description,
+                                             bool milliseconds = false) {
+  // Evaluated at compile time for the constexpr tables below: bounds that do not fit the
+  // field fail the build instead of truncating at run time.
+  if (min > max || max > std::numeric_limits<TypeOf<Member>>::max()) {
+    throw "option bounds do not fit the Config field";
+  }
+  return {.key = key,
+          .type = type,
+          .default_value = default_value,
+          .min = min,
+          .max = max,
+          .reloadable = reload,
+          .milliseconds = milliseconds,
+          .description = description,
+          .set = set_number<Member>,
+          .get = get_number<Member>};
+}
+
+template <auto Member>
+constexpr OptionSpec<ClassOf<Member>> text(std::string_view key, std::string_view default_value,
+                                           std::uint64_t max_length, bool reload,
+                                           std::string_view description) {
+  return {.key = key,
+          .type = OptionType::string,
+          .default_value = default_value,
+          .max = max_length,
+          .reloadable = reload,
+          .description = description,
+          .set = set_string<Member>,
+          .get = get_string<Member>};
+}
+
+// An enumeration stored as an enum class (numbered like `Choices`) or as its text.
+template <auto Member, const auto& Choices>
+constexpr OptionSpec<ClassOf<Member>> choice(std::string_view key, std::string_view default_value,
+                                             bool reload, std::string_view description) {
+  OptionSpec<ClassOf<Member>> spec{.key = key,
+                                   .type = OptionType::enumeration,
+                                   .default_value = default_value,
+                                   .reloadable = reload,
+                                   .choices = Choices,
+                                   .description = description};
+  if constexpr (std::is_enum_v<TypeOf<Member>>) {
+    spec.set = set_enum<Member, Choices>;
+    spec.get = get_enum<Member, Choices>;
+  } else {
+    spec.set = set_string<Member>;
+    spec.get = get_string<Member>;
+  }
+  return spec;
+}
+
+void set_bind(TcpListenerConfig& listener, const OptionValue& value) {
+  // Already validated and normalised by the loader.
+  const auto host_port = parse_host_port(std::get<std::string>(value));
+  listener.host = host_port->host;
+  listener.port = host_port->port;
+}
+OptionValue get_bind(const TcpListenerConfig& listener) {
+  return format_host_port(listener.host, listener.port);
+}
+
+constexpr std::uint64_t kU16 = 65535;
+constexpr std::uint64_t kU32 = 4'294'967'295;
+// [MQTT-2.2.3]: a Remaining Length of at most 268,435,455 plus the 5-byte fixed header.
+constexpr std::uint64_t kMaxMqttPacket = 268'435'460;
+
+// In the order of SharedStrategy's enumerators; EMQX's names.
+constexpr std::array<std::string_view, 5> kSharedStrategies{"round_robin", "random", "sticky",
+                                                            "hash_clientid", "hash_topic"};
+// spdlog's level names.
+constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warning",
+                                                     "error", "critical", "off"};
+
+using T = OptionType;
+using C = Config;
+
+constexpr std::array kOptions{
+    // [mqtt]
+    number<&C::max_packet_size>(
+        T::size, "mqtt.max_packet_size", "1MB", 128, kMaxMqttPacket, reloadable,
+        "Largest MQTT packet accepted from a client, fixed header included; advertised as "
+        "Maximum Packet Size in MQTT 5 CONNACK. Larger packets close the connection."),
+    number<&C::max_clientid_len>(T::integer, "mqtt.max_clientid_len", "65535", 23, kU16, reloadable,
+                                 "Longest Client Identifier accepted in CONNECT, in bytes "
+                                 "([MQTT-3.1.3-5] requires at least 23)."),
+    number<&C::max_topic_levels>(T::integer, "mqtt.max_topic_levels", "128", 1, kU16, reloadable,
+                                 "Most '/'-separated levels in a topic name or filter."),
+    number<&C::max_topic_alias>(T::integer, "mqtt.max_topic_alias", "65535", 0, kU16, reloadable,
+                                "Topic Alias Maximum advertised to MQTT 5 clients; 0 disables "
+                                "inbound topic aliases."),
+    number<&C::max_inflight>(T::integer, "mqtt.max_inflight", "32", 1, kU16, reloadable,
+                             "QoS 1 and 2 messages sent to a client and not yet acknowledged; "
+                             "advertised as Receive Maximum."),
+    number<&C::max_mqueue_len>(T::integer, "mqtt.max_mqueue_len", "1000", 0, kU32, reloadable,
+                               "Messages queued per session while the client is offline or its "
+                               "inflight window is full. When full, the oldest QoS 0 message "
+                               "is dropped first, then the oldest. 0 queues nothing."),
+    boolean<&C::mqueue_store_qos0>("mqtt.mqueue_store_qos0", "true", reloadable,
+                                   "Also queue QoS 0 messages for offline sessions."),
+    number<&C::max_keepalive>(T::duration, "mqtt.max_keepalive", "65535s", 1, kU16, reloadable,
+                              "Longest Keep Alive accepted; MQTT 5 clients asking for more are "
+                              "told this value as Server Keep Alive."),
+    boolean<&C::retain_available>("mqtt.retain_available", "true", reloadable,
+                                  "Accept retained messages (Retain Available)."),
+    boolean<&C::wildcard_subscription>("mqtt.wildcard_subscription", "true", reloadable,
+                                       "Accept subscriptions with + and # (Wildcard Subscription "
+                                       "Available)."),
+    boolean<&C::shared_subscription>("mqtt.shared_subscription", "true", reloadable,
+                                     "Accept $share/ subscriptions (Shared Subscription "
+                                     "Available)."),
+    choice<&C::shared_subscription_strategy, kSharedStrategies>(
+        "mqtt.shared_subscription_strategy", "round_robin", reloadable,
+        "How a shared subscription group picks the member that receives a message."),
+    number<&C::max_qos_allowed>(T::integer, "mqtt.max_qos_allowed", "2", 0, 2, reloadable,
+                                "Highest QoS granted to subscriptions and accepted in PUBLISH "
+                                "(Maximum QoS)."),
+    number<&C::max_subscriptions>(T::integer, "mqtt.max_subscriptions", "0", 0, kU32, reloadable,
+                                  "Subscriptions per session; 0 = unlimited."),
+    number<&C::session_expiry_interval>(
+        T::duration, "mqtt.session_expiry_interval", "2h", 0, kU32, reloadable,
+        "Longest Session Expiry Interval granted to MQTT 5 clients, and the expiry of MQTT "
+        "3.1.1 sessions with Clean Session 0."),
+    number<&C::max_awaiting_rel>(T::integer, "mqtt.max_awaiting_rel", "100", 1, kU32, reloadable,
+                                 "Inbound QoS 2 messages per session waiting for their PUBREL."),
+    number<&C::await_rel_timeout>(T::duration, "mqtt.await_rel_timeout", "5m", 1, kU32, reloadable,
+                                  "How long an inbound QoS 2 message waits for its PUBREL before "
+                                  "it is dropped."),
+    number<&C::idle_timeout_ms>(T::duration, "mqtt.idle_timeout", "15s", 1, 86'400'000, reloadable,
+                                "How long a new connection may stay without sending CONNECT "
+                                "before it is closed.",
+                                /*milliseconds=*/true),
+    number<&C::max_outbound_bytes>(T::size, "mqtt.max_outbound_bytes", "8MB", 1ull << 10,
+                                   1ull << 40, reloadable,
+                                   "Unsent bytes queued for one connection before that client is "
+                                   "disconnected as too slow."),
+    boolean<&C::ignore_loop_deliver>("mqtt.ignore_loop_deliver", "false", reloadable,
+                                     "Do not send MQTT 3.1.1 clients the messages they published "
+                                     "themselves (MQTT 5 clients use No Local)."),
+    text<&C::response_information>("mqtt.response_information", "", kU16, reloadable,
+                                   "Response Information sent to MQTT 5 clients that request it; "
+                                   "empty = not sent."),
+    // [retainer]
+    boolean<&C::retainer_enable>("retainer.enable", "true", restart,
+                                 "Store retained messages and deliver them to new subscribers."),
+    number<&C::retainer_max_retained_messages>(T::integer, "retainer.max_retained_messages",
+                                               "1000000", 0, kU32, reloadable,
+                                               "Most retained messages stored; 0 = unlimited."),
+    number<&C::retainer_max_bytes>(T::size, "retainer.max_bytes", "1GB", 1, 1ull << 40, reloadable,
+                                   "Most payload bytes held by all retained messages together."),
+    number<&C::retainer_max_payload_size>(T::size, "retainer.max_payload_size", "1MB", 1,
+                                          kMaxMqttPacket, reloadable,
+                                          "Largest payload kept as a retained message."),
+    number<&C::retainer_max_deliver_per_subscribe>(
+        T::integer, "retainer.max_deliver_per_subscribe", "10000", 1, kU32, reloadable,
+        "Most retained messages one SUBSCRIBE receives."),
+    // [node]
+    number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
+                               "Event-loop worker threads; 0 = one per CPU core."),
+    // [log]
+    choice<&C::log_level, kLogLevels>("log.level", "info", reloadable,
+                                      "Least severe level written to the log."),
+};
+
+using L = TcpListenerConfig;
+
+constexpr std::array kListenerOptions{
+    ListenerOption{.key = "bind",
+                   .type = T::bind,
+                   .default_value = "0.0.0.0:1883",
+                   .reloadable = restart,
+                   .description = "Address and port to listen on: HOST:PORT, [IPv6]:PORT or a "
+                                  "bare PORT; port 0 picks a free port.",
+                   .set = set_bind,
+                   .get = get_bind},
+    number<&L::max_connections>(T::integer, "max_connections", "1000000", 1, kU32, restart,
+                                "Most concurrent connections on this listener."),
+    boolean<&L::enabled>("enabled", "true", restart,
+                         "Set to false to keep the table but not "
+                         "listen."),
+};
+
+template <class Spec, std::size_t N>
+const Spec* find_in(const std::array<Spec, N>& table, std::string_view key) {
+  for (const Spec& spec : table) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::span<const Option> options() {
+  return kOptions;
+}
+std::span<const ListenerOption> listener_options() {
+  return kListenerOptions;
+}
+const Option* find_option(std::string_view key) {
+  return find_in(kOptions, key);
+}
+const ListenerOption* find_listener_option(std::string_view key) {
+  return find_in(kListenerOptions, key);
+}
+
+}  // namespace cicada::broker::config

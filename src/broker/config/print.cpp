@@ -1,0 +1,139 @@
+// The effective configuration as TOML (--print-config), and the options table of
+// docs/config.md. Both are generated from the declarative table, so neither can drift.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "broker/config/config.hpp"
+#include "broker/config/options.hpp"
+
+namespace cicada::broker {
+namespace {
+
+using config::OptionSpec;
+using config::OptionType;
+using config::OptionValue;
+
+// A value as load_config reads it back: sizes and durations in their largest exact unit.
+template <class Target>
+std::string toml_value(const OptionSpec<Target>& o, const OptionValue& value) {
+  switch (o.type) {
+    case OptionType::boolean:
+      return std::get<bool>(value) ? "true" : "false";
+    case OptionType::integer:
+      return std::to_string(std::get<std::uint64_t>(value));
+    case OptionType::size:
+    case OptionType::duration:
+      return config::toml_string(
+          config::format_number(o.type, o.milliseconds, std::get<std::uint64_t>(value)));
+    case OptionType::string:
+    case OptionType::enumeration:
+    case OptionType::bind:
+      break;
+  }
+  return config::toml_string(std::get<std::string>(value));
+}
+
+// Markdown inline code. (Appending rather than "`" + text: GCC 12 warns falsely about
+// operator+ on a literal and a string, PR 105329.)
+std::string code(std::string_view text) {
+  return std::string("`").append(text).append("`");
+}
+
+std::string_view type_name(OptionType type) {
+  switch (type) {
+    case OptionType::boolean:
+      return "boolean";
+    case OptionType::integer:
+      return "integer";
+    case OptionType::size:
+      return "size";
+    case OptionType::duration:
+      return "duration";
+    case OptionType::string:
+      return "string";
+    case OptionType::enumeration:
+      return "enum";
+    case OptionType::bind:
+      return "HOST:PORT";
+  }
+  return "";
+}
+
+template <class Target>
+std::string bounds(const OptionSpec<Target>& o) {
+  switch (o.type) {
+    case OptionType::integer:
+    case OptionType::size:
+    case OptionType::duration:
+      return config::format_number(o.type, o.milliseconds, o.min) + " .. " +
+             config::format_number(o.type, o.milliseconds, o.max);
+    case OptionType::string:
+      return "at most " + std::to_string(o.max) + " bytes";
+    case OptionType::enumeration: {
+      std::string text;
+      for (std::string_view choice : o.choices) {
+        if (!text.empty()) text += ", ";
+        text += code(choice);
+      }
+      return text;
+    }
+    case OptionType::boolean:
+    case OptionType::bind:
+      break;
+  }
+  return "";
+}
+
+template <class Target>
+std::string markdown_row(const OptionSpec<Target>& o, const std::string& key) {
+  std::string row = "| ";
+  row.append(code(key)).append(" | ").append(type_name(o.type)).append(" | ");
+  row.append(code(o.default_value.empty() ? "\"\"" : o.default_value)).append(" | ");
+  row.append(bounds(o)).append(" | ").append(o.reloadable ? "yes" : "no").append(" | ");
+  row.append(code(config::environment_name(key))).append(" | ");
+  return row.append(o.description).append(" |\n");
+}
+
+}  // namespace
+
+std::string print_config(const Config& c) {
+  // An empty tcp_listeners cannot be written: reading the output back would add the
+  // built-in listener. load_config never produces one.
+  std::string out =
+      "# Effective configuration of the cicada broker.\n"
+      "# Built-in defaults < configuration file < CICADA_* environment < command line.\n"
+      "# Every option is listed; docs/config.md describes them.\n";
+  for (const TcpListenerConfig& listener : c.tcp_listeners) {
+    out += "\n[listeners.tcp." + listener.name + "]\n";
+    for (const config::ListenerOption& o : config::listener_options()) {
+      out += std::string(o.key) + " = " + toml_value(o, o.get(listener)) + "\n";
+    }
+  }
+  std::string_view section;
+  for (const config::Option& o : config::options()) {
+    const auto dot = o.key.find('.');
+    const std::string_view option_section = o.key.substr(0, dot);
+    if (option_section != section) {
+      section = option_section;
+      out += "\n[" + std::string(section) + "]\n";
+    }
+    out += std::string(o.key.substr(dot + 1)) + " = " + toml_value(o, o.get(c)) + "\n";
+  }
+  return out;
+}
+
+std::string options_markdown() {
+  std::string out =
+      "| Key | Type | Default | Bounds | Reloadable | Environment variable | Description |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (const config::ListenerOption& o : config::listener_options()) {
+    out += markdown_row(o, "listeners.tcp.<name>." + std::string(o.key));
+  }
+  for (const config::Option& o : config::options())
+    out += markdown_row(o, std::string(o.key));
+  return out;
+}
+
+}  // namespace cicada::broker
