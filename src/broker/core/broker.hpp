@@ -1,0 +1,41 @@
+// Broker: the whole server: N workers, the shared router, the listeners. main()
+// builds one from a Config, starts it and stops it on SIGINT/SIGTERM.
+// Thread-safety: start(), stop() and wait() from the thread that owns the Broker.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "../auth/hooks.hpp"
+#include "../config/config.hpp"
+#include "listener.hpp"
+#include "router.hpp"
+#include "worker.hpp"
+
+namespace cicada::broker {
+
+class Broker {
+ public:
+  explicit Broker(Config config);
+  ~Broker();
+
+  // Binds every listener (throws on failure) and starts the workers.
+  void start();
+  // Stops accepting, sends MQTT 5 clients DISCONNECT 0x8B, closes every connection
+  // and stops the workers.
+  void stop();
+  void wait();
+
+  const Config& config() const noexcept { return config_; }
+  const std::vector<std::unique_ptr<Listener>>& listeners() const noexcept { return listeners_; }
+  Router& router() noexcept { return *router_; }
+
+ private:
+  Config config_;
+  std::unique_ptr<AuthHooks> auth_;
+  std::unique_ptr<Router> router_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+};
+
+}  // namespace cicada::broker

@@ -1,0 +1,241 @@
+// Connection I/O: lazy reads into the parser, corked gathered writes, closing.
+#include "connection.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cicada/codec/encode.hpp>
+
+#include "worker.hpp"
+
+namespace cicada::broker {
+
+namespace asio = boost::asio;
+
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::string listener,
+                       std::shared_ptr<std::atomic<std::uint64_t>> listener_connections)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      listener_(std::move(listener)),
+      listener_connections_(std::move(listener_connections)),
+      parser_({.max_packet_size = worker.config().max_packet_size, .buffer_size = 4096}) {
+  boost::system::error_code error;
+  auto endpoint = socket_.remote_endpoint(error);
+  if (!error) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  socket_.non_blocking(true, error);
+  socket_.set_option(asio::ip::tcp::no_delay(true), error);
+  accepted_at_ = last_packet_at_ = worker.now();
+  if (listener_connections_) listener_connections_->fetch_add(1, std::memory_order_relaxed);
+}
+
+Connection::~Connection() {
+  if (listener_connections_) listener_connections_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Connection::start() {
+  wait_readable();
+}
+
+void Connection::wait_readable() {
+  if (state_ == State::closing || state_ == State::closed || read_paused_) return;
+  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+                     [self = shared_from_this()](const boost::system::error_code& error) {
+                       if (error) {
+                         if (!self->closed()) self->close("connection lost");
+                         return;
+                       }
+                       self->on_readable();
+                     });
+}
+
+void Connection::on_readable() {
+  if (!drain_packets()) return;
+  // Read what is there, without blocking, straight into the parser's buffer.
+  for (int reads = 0; reads < 16; ++reads) {
+    std::span<std::uint8_t> space = parser_.prepare(2048);
+    boost::system::error_code error;
+    std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) break;
+    if (error) {
+      close(error == asio::error::eof ? "closed by client" : "read error: " + error.message());
+      return;
+    }
+    parser_.commit(n);
+    if (!drain_packets()) return;
+    if (n < space.size()) break;
+  }
+  parser_.release_if_idle();
+  wait_readable();
+}
+
+bool Connection::drain_packets() {
+  while (true) {
+    if (state_ == State::closing || state_ == State::closed || read_paused_) return false;
+    auto next = parser_.next();
+    if (!next) {
+      on_decode_error(next.error());
+      return false;
+    }
+    if (!next->has_value()) return true;
+    last_packet_at_ = worker_.now();
+    handle(**next);
+  }
+}
+
+void Connection::resume_reading() {
+  if (!read_paused_) return;
+  read_paused_ = false;
+  asio::post(worker_.io(), [self = shared_from_this()] {
+    if (!self->closed()) self->on_readable();
+  });
+}
+
+Connection::SendResult Connection::send_publish(const codec::Publish& publish,
+                                                const MessagePtr& message) {
+  if (state_ == State::closing || state_ == State::closed) return SendResult::overloaded;
+  const std::size_t header = codec::publish_header_size(publish, version_);
+  // [MQTT-3.1.2-25] never more than the client's Maximum Packet Size.
+  if (header + publish.payload.size() > client_max_packet_size_) {
+    worker_.stats().too_large_drops.fetch_add(1, std::memory_order_relaxed);
+    return SendResult::discarded;
+  }
+  const std::uint64_t limit = worker_.config().max_outbound_bytes;
+  // A subscriber that cannot keep up loses QoS 0 first (DESIGN.md) ...
+  if (publish.qos == codec::QoS::at_most_once && queued_bytes() > limit / 2) {
+    worker_.stats().slow_consumer_qos0_drops.fetch_add(1, std::memory_order_relaxed);
+    return SendResult::discarded;
+  }
+  // ... then is disconnected with a clear reason.
+  if (queued_bytes() > limit) {
+    worker_.stats().slow_consumer_disconnects.fetch_add(1, std::memory_order_relaxed);
+    close("slow consumer: unsent output above mqtt.max_outbound_bytes",
+          codec::ReasonCode::quota_exceeded);
+    return SendResult::overloaded;
+  }
+  const std::size_t offset = out_bytes_.size();
+  out_bytes_.resize(offset + header);
+  codec::encode_publish_header(
+      publish, version_, {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, header});
+  if (!publish.payload.empty())
+    out_splices_.push_back({out_bytes_.size(), message, publish.payload});
+  schedule_flush();
+  return SendResult::sent;
+}
+
+void Connection::send_packet(const codec::Packet& packet) {
+  if (state_ == State::closed) return;
+  const std::size_t size = codec::encoded_size(packet, version_);
+  const std::size_t offset = out_bytes_.size();
+  out_bytes_.resize(offset + size);
+  codec::encode(packet, version_,
+                {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, size});
+  schedule_flush();
+}
+
+void Connection::schedule_flush() {
+  // Corking: everything queued during this loop turn goes out in one write.
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  asio::post(worker_.io(), [self = shared_from_this()] {
+    self->flush_scheduled_ = false;
+    self->flush();
+  });
+}
+
+void Connection::flush() {
+  if (write_in_flight_ || state_ == State::closed) return;
+  if (out_bytes_.empty()) {
+    if (state_ == State::closing) finish_close();
+    return;
+  }
+  writing_.swap(out_bytes_);
+  writing_splices_.swap(out_splices_);
+  out_bytes_.clear();
+  out_splices_.clear();
+
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(2 * writing_splices_.size() + 1);
+  std::size_t from = 0;
+  writing_bytes_ = writing_.size();
+  for (const Splice& splice : writing_splices_) {
+    if (splice.offset > from) buffers.emplace_back(writing_.data() + from, splice.offset - from);
+    buffers.emplace_back(splice.payload.data(), splice.payload.size());
+    writing_bytes_ += splice.payload.size();
+    from = splice.offset;
+  }
+  if (from < writing_.size()) buffers.emplace_back(writing_.data() + from, writing_.size() - from);
+
+  write_in_flight_ = true;
+  asio::async_write(
+      socket_, buffers,
+      [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+        self->write_in_flight_ = false;
+        self->writing_.clear();
+        self->writing_splices_.clear();
+        self->writing_bytes_ = 0;
+        if (error) {
+          if (!self->closed()) {
+            self->out_bytes_.clear();
+            self->out_splices_.clear();
+            self->close("write error: " + error.message());
+            self->finish_close();
+          }
+          return;
+        }
+        self->flush();
+      });
+}
+
+void Connection::close(std::string_view why, std::optional<codec::ReasonCode> reason) {
+  if (state_ == State::closing || state_ == State::closed) return;
+  const bool established = state_ == State::connected;
+  close_reason_ = std::string(why);
+  if (reason && v5() && (established || state_ == State::authenticating)) {
+    codec::Disconnect disconnect{.reason_code = *reason};
+    send_packet(disconnect);
+  }
+  // One line per connection that ends for a reason worth an operator's attention;
+  // ordinary disconnections only at debug level.
+  const auto level = reason && *reason != codec::ReasonCode::server_shutting_down
+                         ? spdlog::level::info
+                         : spdlog::level::debug;
+  spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
+              peer_, why);
+  // The session and the Will are dealt with now; the socket closes once the output
+  // (the DISCONNECT above included) is written.
+  if (session_ != nullptr) {
+    Session& session = *session_;
+    session_ = nullptr;
+    worker_.session_disconnected(session, std::move(will_), will_delay_);
+  }
+  state_ = State::closing;
+  if (!write_in_flight_ && out_bytes_.empty()) finish_close();
+}
+
+void Connection::finish_close() {
+  if (state_ == State::closed) return;
+  state_ = State::closed;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  worker_.forget(*this);
+}
+
+void Connection::tick(TimePoint now) {
+  if (state_ == State::awaiting_connect) {
+    // A socket that never sends CONNECT is closed after mqtt.idle_timeout.
+    if (now - accepted_at_ > std::chrono::milliseconds(worker_.config().idle_timeout_ms)) {
+      close("no CONNECT within mqtt.idle_timeout");
+    }
+    return;
+  }
+  if (state_ != State::connected || keep_alive_ == 0) return;
+  // [MQTT-3.1.2-24] (5.0: 3.1.2.10) nothing from the client for 1.5 x Keep Alive.
+  if (now - last_packet_at_ > std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500)) {
+    close("keep alive timeout", codec::ReasonCode::keep_alive_timeout);
+  }
+}
+
+}  // namespace cicada::broker

@@ -1,0 +1,137 @@
+// Connection: one client's network connection on its worker: the socket, the
+// incremental parser, the corked output queue, and the MQTT protocol handling of the
+// packets it receives (CONNECT, PUBLISH, SUBSCRIBE, ...). It is attached to a
+// Session once the CONNECT is accepted.
+// Reading is lazy: the connection waits for readability and only then takes a
+// receive buffer, which it gives back when no partial packet is pending, so an idle
+// connection holds none. Writing is corked: packets are queued and flushed once per
+// loop turn in one gathered write; a PUBLISH's payload is written from the shared
+// message, never copied.
+// Thread-safety: single owner (its worker); other threads reach it through the worker.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <cicada/codec/parser.hpp>
+
+#include "message.hpp"
+#include "session.hpp"
+
+namespace cicada::broker {
+
+class Worker;
+
+class Connection final : public SessionSink, public std::enable_shared_from_this<Connection> {
+ public:
+  // `listener_connections` counts the open connections of the listener.
+  Connection(Worker& worker, boost::asio::ip::tcp::socket socket, std::string listener,
+             std::shared_ptr<std::atomic<std::uint64_t>> listener_connections);
+  ~Connection() override;
+
+  void start();
+  // Closes the connection; MQTT 5 clients first get DISCONNECT with `reason`
+  // when one is given and the connection is established [MQTT-4.13.1-1].
+  void close(std::string_view why, std::optional<codec::ReasonCode> reason = std::nullopt);
+  // Called by the worker's once-a-second tick: keep-alive and CONNECT timeout.
+  void tick(TimePoint now);
+
+  // SessionSink
+  SendResult send_publish(const codec::Publish& publish, const MessagePtr& message) override;
+  void send_packet(const codec::Packet& packet) override;
+
+  // Called by the worker once the session is here (found, created, or moved from
+  // another worker): sends CONNACK and attaches. `present`: it existed before.
+  void on_session_ready(Session& session, bool present);
+  // Called by the worker when another connection takes this client's session over
+  // [MQTT-3.1.4-3]. The Will is published now if the session ends or the Will has no
+  // delay; a delayed Will of a resumed session is cancelled [MQTT-3.1.3-9].
+  void kick_for_takeover(bool session_ends);
+
+  const std::string& client_id() const noexcept { return client_id_; }
+  bool closed() const noexcept { return state_ == State::closed; }
+  Session* session() const noexcept { return session_; }
+
+ private:
+  enum class State { awaiting_connect, authenticating, connected, closing, closed };
+
+  // I/O
+  void wait_readable();
+  void on_readable();
+  void schedule_flush();
+  void flush();
+  void finish_close();
+  std::size_t queued_bytes() const noexcept { return out_bytes_.size() + writing_bytes_; }
+
+  // Protocol
+  void handle(codec::ParsedPacket& parsed);
+  void on_decode_error(const codec::DecodeError& error);
+  bool drain_packets();
+  void resume_reading();
+  void on_connect(codec::Connect& connect, const SharedBuffer& owner);
+  void refuse(codec::ReasonCode reason, std::string_view why);
+  void continue_connect();
+  MessagePtr build_will(const codec::Will& will) const;
+  void on_publish(codec::Publish& publish, const SharedBuffer& owner);
+  void route(codec::Publish& publish, const SharedBuffer& owner);
+  void on_subscribe(const codec::Subscribe& subscribe);
+  void on_unsubscribe(const codec::Unsubscribe& unsubscribe);
+  void on_disconnect(const codec::Disconnect& disconnect);
+  void protocol_violation(codec::ReasonCode reason, std::string_view why);
+  void publish_will();
+  bool v5() const noexcept { return version_ == codec::ProtocolVersion::v5; }
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  std::string listener_;
+  std::shared_ptr<std::atomic<std::uint64_t>> listener_connections_;
+  std::string peer_;
+  codec::Parser parser_;
+  State state_ = State::awaiting_connect;
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
+
+  // Output: bytes of whole packets and PUBLISH headers, with payload slices spliced
+  // in at their offsets.
+  struct Splice {
+    std::size_t offset;  // position in out_bytes_ after which the payload goes
+    MessagePtr message;  // keeps the payload alive until written
+    std::string_view payload;
+  };
+  std::string out_bytes_;
+  std::vector<Splice> out_splices_;
+  std::string writing_;
+  std::vector<Splice> writing_splices_;
+  std::size_t writing_bytes_ = 0;
+  bool write_in_flight_ = false;
+  bool flush_scheduled_ = false;
+  bool read_paused_ = false;
+
+  // Session and CONNECT state
+  std::string client_id_;
+  Session* session_ = nullptr;             // owned by the worker
+  std::optional<codec::Connect> connect_;  // kept while authenticating
+  SharedBuffer connect_owner_;
+  MessagePtr will_;  // compact copy of the Will, once connected
+  std::uint32_t will_delay_ = 0;
+  std::uint16_t keep_alive_ = 0;  // seconds; 0 = none
+  TimePoint last_packet_at_;
+  TimePoint accepted_at_;
+  std::uint32_t client_max_packet_size_ = 268'435'460;
+  std::uint32_t session_expiry_at_connect_ = 0;
+  std::uint32_t requested_expiry_ = 0;
+  std::uint16_t client_receive_maximum_ = 65535;
+  bool clean_start_ = true;
+  bool assigned_id_ = false;
+  bool server_keep_alive_changed_ = false;
+  std::unordered_map<std::uint16_t, std::string> topic_aliases_;  // inbound [MQTT-3.3.2-10]
+  std::string close_reason_;
+};
+
+}  // namespace cicada::broker

@@ -1,0 +1,192 @@
+// CONNECT handling: version and client identifier rules, limits, authentication,
+// session open, CONNACK (MQTT 5.0 sections 3.1, 3.2; MQTT 3.1.1 sections 3.1, 3.2).
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "connection.hpp"
+#include "worker.hpp"
+
+namespace cicada::broker {
+
+using codec::ProtocolVersion;
+using codec::ReasonCode;
+
+namespace {
+
+std::string assign_client_id() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string id = "cicada-";
+  std::uint64_t bits = random();
+  for (int i = 0; i < 16; ++i, bits >>= 4)
+    id.push_back(digits[bits & 0x0F]);
+  return id;
+}
+
+}  // namespace
+
+MessagePtr Connection::build_will(const codec::Will& will) const {
+  Message message;
+  message.topic = will.topic;
+  message.payload = will.payload;
+  message.qos = will.qos;
+  message.retain = will.retain;
+  if (v5()) {
+    // The Will Properties travel with the Will Message (MQTT 5.0 3.1.3.2), all but
+    // the Will Delay Interval, which is the server's business.
+    message.properties = will.properties;
+    message.properties.will_delay_interval.reset();
+    message.properties.layout = {};
+  }
+  auto copy = std::const_pointer_cast<Message>(compact(message));
+  copy->publisher = session_ ? session_->handle()->id() : 0;
+  return copy;
+}
+
+void Connection::refuse(ReasonCode reason, std::string_view why) {
+  // [MQTT-3.2.2-6] a refusal has Session Present 0; then the connection closes.
+  send_packet(codec::Connack{.session_present = false, .reason_code = reason});
+  close(why);
+}
+
+void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) {
+  const Config& config = worker_.config();
+  version_ = connect.version;
+  clean_start_ = connect.clean_start;
+  client_id_ = std::string(connect.client_id);
+
+  if (client_id_.empty()) {
+    // [MQTT-3.1.3-8] (3.1.1) an empty ClientId needs CleanSession 1; MQTT 3.1 has no
+    // empty ClientId at all.
+    if (version_ == ProtocolVersion::v3_1 ||
+        (version_ == ProtocolVersion::v3_1_1 && !connect.clean_start)) {
+      return refuse(ReasonCode::client_identifier_not_valid,
+                    "empty client id without clean session");
+    }
+    // [MQTT-3.1.3-6] [MQTT-3.1.3-7] assign one and, in MQTT 5, say which.
+    client_id_ = assign_client_id();
+    assigned_id_ = true;
+  }
+  // MQTT 3.1 allowed 1 to 23 characters.
+  if ((version_ == ProtocolVersion::v3_1 && client_id_.size() > 23) ||
+      client_id_.size() > config.max_clientid_len) {
+    return refuse(ReasonCode::client_identifier_not_valid, "client id too long");
+  }
+  if (v5() && connect.properties.authentication_method) {
+    // No enhanced authentication method is offered [MQTT-4.12.0-1].
+    return refuse(ReasonCode::bad_authentication_method, "unsupported authentication method");
+  }
+  if (connect.will) {
+    // [MQTT-3.2.2-12] [MQTT-3.2.2-13] a Will the server cannot honour is refused.
+    if (static_cast<std::uint8_t>(connect.will->qos) > config.max_qos_allowed) {
+      return refuse(ReasonCode::qos_not_supported, "will QoS above mqtt.max_qos_allowed");
+    }
+    if (connect.will->retain && !config.retain_available) {
+      return refuse(ReasonCode::retain_not_supported, "retained will while retain is unavailable");
+    }
+    will_delay_ = v5() ? connect.will->properties.will_delay_interval.value_or(0) : 0;
+  }
+
+  keep_alive_ = connect.keep_alive;
+  if (keep_alive_ > config.max_keepalive ||
+      (v5() && keep_alive_ == 0 && config.max_keepalive < 65535)) {
+    // MQTT 5.0 3.2.2.3.14: the server's Server Keep Alive replaces the client's.
+    keep_alive_ = config.max_keepalive;
+    server_keep_alive_changed_ = true;
+  }
+  const codec::Properties& p = connect.properties;
+  client_max_packet_size_ = p.maximum_packet_size.value_or(268'435'460);
+  client_receive_maximum_ = p.receive_maximum.value_or(65535);
+  if (v5()) {
+    requested_expiry_ = p.session_expiry_interval.value_or(0);
+  } else {
+    // 3.1.1: a persistent session (CleanSession 0) lasts mqtt.session_expiry_interval.
+    requested_expiry_ = connect.clean_start ? 0 : config.session_expiry_interval;
+  }
+  session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
+
+  connect_ = std::move(connect);
+  connect_owner_ = owner;
+  state_ = State::authenticating;
+  // Packets pipelined behind CONNECT wait until the CONNACK is decided.
+  read_paused_ = true;
+
+  if (worker_.auth().allows_everything()) {
+    continue_connect();
+    return;
+  }
+  ConnectRequest request{
+      .client_id = client_id_,
+      .username =
+          connect_->username ? std::optional<std::string>(*connect_->username) : std::nullopt,
+      .password =
+          connect_->password ? std::optional<std::string>(*connect_->password) : std::nullopt,
+      .peer_host = peer_,
+      .listener = listener_};
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Worker* worker = &worker_;
+  worker_.auth().authenticate(request, [weak, worker](AuthDecision decision) {
+    worker->post([weak, decision](Worker&) {
+      auto self = weak.lock();
+      if (!self || self->closed()) return;
+      if (!decision.allowed) return self->refuse(decision.reason, "authentication failed");
+      self->continue_connect();
+    });
+  });
+}
+
+void Connection::continue_connect() {
+  worker_.open_session(*this, client_id_, clean_start_);
+}
+
+void Connection::on_session_ready(Session& session, bool present) {
+  const Config& config = worker_.config();
+  const TimePoint now = worker_.now();
+  session_ = &session;
+  worker_.cancel_pending_will(session);
+  session.expiry_interval = session_expiry_at_connect_;
+  if (connect_ && connect_->will) will_ = build_will(*connect_->will);
+
+  codec::Connack connack{.session_present = present && !clean_start_};
+  if (v5()) {
+    codec::Properties& p = connack.properties;
+    if (session_expiry_at_connect_ != requested_expiry_) {
+      p.session_expiry_interval = session_expiry_at_connect_;
+    }
+    if (config.max_inflight != 65535) p.receive_maximum = config.max_inflight;
+    if (config.max_qos_allowed < 2) p.maximum_qos = config.max_qos_allowed;
+    if (!config.retain_available) p.retain_available = 0;
+    p.maximum_packet_size = config.max_packet_size;
+    if (assigned_id_) p.assigned_client_identifier = client_id_;
+    if (config.max_topic_alias > 0) p.topic_alias_maximum = config.max_topic_alias;
+    if (!config.wildcard_subscription) p.wildcard_subscription_available = 0;
+    if (!config.shared_subscription) p.shared_subscription_available = 0;
+    if (server_keep_alive_changed_) p.server_keep_alive = keep_alive_;
+    if (connect_ && connect_->properties.request_response_information.value_or(0) == 1 &&
+        !config.response_information.empty()) {
+      p.response_information = config.response_information;
+    }
+  }
+  send_packet(connack);
+  state_ = State::connected;
+  spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
+                client_id_, peer_, codec::to_string(version_), clean_start_, keep_alive_,
+                present ? "resumed" : "new");
+  connect_.reset();
+  connect_owner_.reset();
+  session.attach(*this, version_, client_receive_maximum_, now);
+  resume_reading();
+}
+
+void Connection::kick_for_takeover(bool session_ends) {
+  if (session_ != nullptr) {
+    if (will_ && (session_ends || will_delay_ == 0)) worker_.publish(will_);
+    will_.reset();
+    session_->detach(worker_.now());
+    session_ = nullptr;
+  }
+  close("session taken over by a new connection", ReasonCode::session_taken_over);
+}
+
+}  // namespace cicada::broker

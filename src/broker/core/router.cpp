@@ -1,0 +1,251 @@
+#include "router.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace cicada::broker {
+namespace {
+
+using codec::QoS;
+
+struct Match {
+  topic::SubscriptionEntry entry;
+  bool shared;
+};
+
+QoS max_qos_of(std::uint8_t options) {
+  return static_cast<QoS>(options & 0x03);
+}
+bool no_local(std::uint8_t options) {
+  return (options & 0x04) != 0;
+}
+bool retain_as_published(std::uint8_t options) {
+  return (options & 0x08) != 0;
+}
+
+std::uint64_t group_key(std::string_view group, std::string_view filter) {
+  std::hash<std::string_view> hash;
+  return hash(group) * 31 + hash(filter);
+}
+
+// Picks the member of a shared group that receives this message. Round robin and
+// sticky state is per worker thread, so picking takes no lock.
+const topic::SubscriptionEntry& pick_member(SharedStrategy strategy, std::string_view group,
+                                            std::string_view filter,
+                                            std::span<const topic::SubscriptionEntry> members,
+                                            const Message& message) {
+  thread_local std::unordered_map<std::uint64_t, std::uint64_t> state;
+  thread_local std::minstd_rand random{std::random_device{}()};
+  const std::size_t n = members.size();
+  switch (strategy) {
+    case SharedStrategy::round_robin:
+      return members[state[group_key(group, filter)]++ % n];
+    case SharedStrategy::random:
+      return members[random() % n];
+    case SharedStrategy::hash_clientid:
+      // The publisher's session id stands for its client id: equal for one client.
+      return members[std::hash<std::uint64_t>{}(message.publisher) % n];
+    case SharedStrategy::hash_topic:
+      return members[std::hash<std::string_view>{}(message.topic) % n];
+    case SharedStrategy::sticky: {
+      std::uint64_t& chosen = state[group_key(group, filter)];
+      for (const auto& member : members) {
+        if (member.subscriber == chosen) return member;
+      }
+      const auto& member = members[random() % n];
+      chosen = member.subscriber;
+      return member;
+    }
+  }
+  return members[0];
+}
+
+}  // namespace
+
+Router::Router(const Config& config, std::uint32_t workers, Dispatch dispatch)
+    : config_(config), workers_(workers), dispatch_(std::move(dispatch)) {}
+
+void Router::publish(const MessagePtr& message, std::uint32_t from) {
+  (void)from;
+  stats_.published.fetch_add(1, std::memory_order_relaxed);
+  if (message->retain && config_.retainer_enable && config_.retain_available) {
+    store_retained(message);
+  }
+
+  std::vector<Match> matches;
+  std::vector<SessionHandlePtr> handles;
+  {
+    std::shared_lock lock(trie_mutex_);
+    trie_.match(
+        message->topic,
+        [&](const topic::SubscriptionEntry& entry) {
+          matches.push_back({entry, false});
+        },
+        [&](std::string_view group, std::string_view filter,
+            std::span<const topic::SubscriptionEntry> members) {
+          if (members.empty()) return;
+          matches.push_back(
+              {pick_member(config_.shared_subscription_strategy, group, filter, members, *message),
+               true});
+        });
+    // Handles stay alive while they are in the trie, and leave it only under the
+    // exclusive lock, so taking references here is safe.
+    handles.reserve(matches.size());
+    for (const Match& match : matches) {
+      handles.push_back(SessionHandle::from_id(match.entry.subscriber)->shared_from_this());
+    }
+  }
+  if (matches.empty()) return;
+
+  // Order: non-shared matches grouped by subscriber, so a session's overlapping
+  // subscriptions merge into one delivery [MQTT-3.3.4-2].
+  std::vector<std::size_t> order(matches.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    if (matches[a].shared != matches[b].shared) return !matches[a].shared;
+    return matches[a].entry.subscriber < matches[b].entry.subscriber;
+  });
+
+  std::vector<std::vector<Delivery>> batches(workers_);
+  auto add = [&](std::size_t index, DeliveryOptions options) {
+    const SessionHandlePtr& handle = handles[index];
+    std::uint32_t worker = handle->worker.load(std::memory_order_acquire) % workers_;
+    batches[worker].push_back({handle, message, std::move(options)});
+  };
+
+  for (std::size_t i = 0; i < order.size();) {
+    const Match& first = matches[order[i]];
+    if (first.shared) {
+      // [MQTT-4.8.2-3] one member of the group gets the message; shared subscriptions
+      // are delivered independently of the member's other subscriptions.
+      const auto& entry = first.entry;
+      DeliveryOptions options{.qos = std::min(message->qos, max_qos_of(entry.options)),
+                              .retain = retain_as_published(entry.options) && message->retain};
+      if (entry.identifier != 0) options.subscription_ids.push_back(entry.identifier);
+      add(order[i], std::move(options));
+      ++i;
+      continue;
+    }
+    DeliveryOptions options;
+    bool any = false;
+    std::size_t representative = order[i];
+    const std::uint64_t subscriber = first.entry.subscriber;
+    for (; i < order.size() && !matches[order[i]].shared &&
+           matches[order[i]].entry.subscriber == subscriber;
+         ++i) {
+      const auto& entry = matches[order[i]].entry;
+      // [MQTT-3.8.3-3] No Local: not to the session that published it.
+      if (no_local(entry.options) && subscriber == message->publisher) continue;
+      any = true;
+      options.qos = std::max(options.qos, max_qos_of(entry.options));
+      // [MQTT-3.3.1-12] [MQTT-3.3.1-13] Retain As Published keeps the flag.
+      options.retain = options.retain || (retain_as_published(entry.options) && message->retain);
+      if (entry.identifier != 0) options.subscription_ids.push_back(entry.identifier);
+    }
+    if (!any) continue;
+    // [MQTT-3.8.4-8] the QoS sent is the lower of the message's and the subscription's.
+    options.qos = std::min(options.qos, message->qos);
+    add(representative, std::move(options));
+  }
+
+  for (std::uint32_t worker = 0; worker < workers_; ++worker) {
+    if (!batches[worker].empty()) dispatch_(worker, std::move(batches[worker]));
+  }
+}
+
+void Router::store_retained(const MessagePtr& message) {
+  std::lock_guard lock(retained_mutex_);
+  auto previous_bytes = [&] {
+    const MessagePtr* previous = retained_.find(message->topic);
+    return previous ? (*previous)->payload.size() : 0;
+  };
+  // [MQTT-3.3.1-6] a zero-byte retained message removes the retained message.
+  if (message->payload.empty()) {
+    retained_bytes_ -= previous_bytes();
+    retained_.erase(message->topic);
+    return;
+  }
+  if (message->payload.size() > config_.retainer_max_payload_size) {
+    stats_.retained_refused_payload_size.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const std::size_t replaced = previous_bytes();
+  const bool replacing = retained_.find(message->topic) != nullptr;
+  if (!replacing && config_.retainer_max_retained_messages != 0 &&
+      retained_.size() >= config_.retainer_max_retained_messages) {
+    stats_.retained_refused_count.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (config_.retainer_max_bytes != 0 &&
+      retained_bytes_ - replaced + message->payload.size() > config_.retainer_max_bytes) {
+    stats_.retained_refused_bytes.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  // [MQTT-3.3.1-5] store it, replacing any previous one; a compact copy so it does
+  // not pin the publisher's receive buffer.
+  retained_bytes_ = retained_bytes_ - replaced + message->payload.size();
+  retained_.insert(message->topic, compact(*message));
+}
+
+std::vector<MessagePtr> Router::retained_for(std::string_view filter, std::size_t limit) const {
+  std::vector<MessagePtr> out;
+  if (limit == 0) return out;
+  std::lock_guard lock(retained_mutex_);
+  retained_.match(filter, [&](std::string_view, const MessagePtr& message) {
+    out.push_back(message);
+    return out.size() < limit;
+  });
+  return out;
+}
+
+std::size_t Router::retained_count() const {
+  std::lock_guard lock(retained_mutex_);
+  return retained_.size();
+}
+
+bool Router::subscribe(std::string_view filter, const topic::SubscriptionEntry& entry) {
+  std::unique_lock lock(trie_mutex_);
+  return trie_.subscribe(filter, entry);
+}
+
+bool Router::unsubscribe(std::string_view filter, std::uint64_t subscriber) {
+  std::unique_lock lock(trie_mutex_);
+  return trie_.unsubscribe(filter, subscriber);
+}
+
+Router::Claim Router::claim(const std::string& client_id, std::uint32_t worker) {
+  std::lock_guard lock(registry_mutex_);
+  auto it = registry_.find(client_id);
+  if (it == registry_.end()) {
+    auto handle = std::make_shared<SessionHandle>(client_id, worker);
+    registry_.emplace(client_id, Registered{handle, 0});
+    return {handle, false};
+  }
+  ++it->second.takeovers;
+  return {it->second.handle, true};
+}
+
+void Router::takeover_finished(const SessionHandlePtr& handle) {
+  std::lock_guard lock(registry_mutex_);
+  auto it = registry_.find(handle->client_id);
+  if (it != registry_.end() && it->second.handle == handle && it->second.takeovers > 0) {
+    --it->second.takeovers;
+  }
+}
+
+bool Router::release(const SessionHandlePtr& handle) {
+  std::lock_guard lock(registry_mutex_);
+  auto it = registry_.find(handle->client_id);
+  if (it == registry_.end() || it->second.handle != handle) return true;
+  if (it->second.takeovers > 0) return false;
+  registry_.erase(it);
+  return true;
+}
+
+std::size_t Router::session_count() const {
+  std::lock_guard lock(registry_mutex_);
+  return registry_.size();
+}
+
+}  // namespace cicada::broker

@@ -1,0 +1,99 @@
+// Router: the state every worker shares: the subscription trie, the retained
+// messages and the registry of sessions by client id. publish() matches a message
+// against the trie once, merges a session's overlapping subscriptions into one
+// delivery [MQTT-3.3.4-2], picks one member of each shared group [MQTT-4.8.2-3], and
+// hands each worker the deliveries for the sessions it owns as one batch.
+//
+// Lock order (never held while calling out to a worker): registry_mutex_, then
+// trie_mutex_, then retained_mutex_. The trie lock is shared for matching and
+// exclusive only to subscribe and unsubscribe.
+// Thread-safety: every public function may be called from any worker.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <cicada/topic/retained_tree.hpp>
+#include <cicada/topic/subscription_trie.hpp>
+
+#include "../config/config.hpp"
+#include "delivery.hpp"
+
+namespace cicada::broker {
+
+// Counters of the router, each drop under its own name.
+struct RouterStats {
+  std::atomic<std::uint64_t> published{0};
+  std::atomic<std::uint64_t> retained_refused_count{0};
+  std::atomic<std::uint64_t> retained_refused_bytes{0};
+  std::atomic<std::uint64_t> retained_refused_payload_size{0};
+};
+
+class Router {
+ public:
+  // `dispatch(worker, batch)` hands a batch of deliveries to a worker; called with no
+  // router lock held.
+  using Dispatch = std::function<void(std::uint32_t worker, std::vector<Delivery>&& batch)>;
+
+  Router(const Config& config, std::uint32_t workers, Dispatch dispatch);
+
+  // Routes a message published by session `publisher` (0: the broker itself), from
+  // worker `from`. Retained messages are stored, replaced or (empty payload) deleted
+  // first [MQTT-3.3.1-5], [MQTT-3.3.1-6].
+  void publish(const MessagePtr& message, std::uint32_t from);
+
+  // True when the subscription is new (false: it replaced one [MQTT-3.8.4-3]).
+  bool subscribe(std::string_view filter, const topic::SubscriptionEntry& entry);
+  bool unsubscribe(std::string_view filter, std::uint64_t subscriber);
+
+  // Retained messages matching a (non-shared) filter, at most `limit` of them.
+  std::vector<MessagePtr> retained_for(std::string_view filter, std::size_t limit) const;
+  std::size_t retained_count() const;
+
+  // --- session registry: client id -> handle -----------------------------------------
+  struct Claim {
+    SessionHandlePtr handle;
+    bool existed;  // a session (possibly being moved) exists for this client id
+  };
+  // Finds or creates the handle of `client_id` for a connection on `worker`. An
+  // existing handle is marked as being taken over until takeover_finished().
+  Claim claim(const std::string& client_id, std::uint32_t worker);
+  void takeover_finished(const SessionHandlePtr& handle);
+  // Forgets the session of `handle` (it ended), unless a takeover of it is under way.
+  // Returns false in that case: the session object must be kept for the new owner.
+  bool release(const SessionHandlePtr& handle);
+  std::size_t session_count() const;
+
+  RouterStats& stats() noexcept { return stats_; }
+
+ private:
+  void store_retained(const MessagePtr& message);
+
+  const Config& config_;
+  std::uint32_t workers_;
+  Dispatch dispatch_;
+
+  mutable std::shared_mutex trie_mutex_;
+  topic::SubscriptionTrie trie_;  // guarded by trie_mutex_
+
+  mutable std::mutex retained_mutex_;
+  topic::RetainedTree<MessagePtr> retained_;  // guarded by retained_mutex_
+  std::uint64_t retained_bytes_ = 0;          // guarded by retained_mutex_
+
+  struct Registered {
+    SessionHandlePtr handle;
+    int takeovers = 0;  // claims of an existing session not yet finished
+  };
+  mutable std::mutex registry_mutex_;
+  std::unordered_map<std::string, Registered> registry_;  // guarded by registry_mutex_
+
+  RouterStats stats_;
+};
+
+}  // namespace cicada::broker

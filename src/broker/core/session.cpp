@@ -1,0 +1,214 @@
+#include "session.hpp"
+
+#include <algorithm>
+
+namespace cicada::broker {
+
+using codec::QoS;
+using SendResult = SessionSink::SendResult;
+
+Session::Session(SessionHandlePtr handle, SessionLimits limits)
+    : handle_(std::move(handle)), limits_(limits) {}
+
+void Session::attach(SessionSink& sink, codec::ProtocolVersion version,
+                     std::uint16_t receive_maximum, TimePoint now) {
+  sink_ = &sink;
+  version_ = version;
+  receive_maximum_ = std::max<std::uint16_t>(receive_maximum, 1);
+  expires_at_.reset();
+
+  // [MQTT-4.4.0-1] on resumption, re-send unacknowledged PUBLISH packets (DUP set
+  // [MQTT-3.3.1-1]) and PUBREL packets, in their original order [MQTT-4.6.0-1].
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
+  order.reserve(inflight_.size());
+  for (const auto& [id, entry] : inflight_)
+    order.emplace_back(entry.sequence, id);
+  std::sort(order.begin(), order.end());
+  for (const auto& [sequence, id] : order) {
+    auto it = inflight_.find(id);
+    if (it == inflight_.end()) continue;
+    if (it->second.released) {
+      sink_->send_packet(codec::Pubrel{.packet_id = id});
+      continue;
+    }
+    SendResult result = send_now(it->second.message, it->second.options, id, true, now);
+    if (result == SendResult::overloaded) return;
+    if (result == SendResult::discarded) inflight_.erase(it);
+  }
+  send_from_queue(now);
+}
+
+void Session::detach(TimePoint now) {
+  sink_ = nullptr;
+  // [MQTT-3.1.2-23] a session lives on for its Session Expiry Interval after the
+  // connection closes; 0xFFFFFFFF means it does not expire.
+  if (expiry_interval == 0xFFFFFFFF) {
+    expires_at_.reset();
+  } else {
+    expires_at_ = now + std::chrono::seconds(expiry_interval);
+  }
+}
+
+SendResult Session::send_now(const MessagePtr& message, const DeliveryOptions& options,
+                             std::uint16_t packet_id, bool dup, TimePoint now) {
+  std::optional<std::uint32_t> remaining = remaining_expiry(*message, now);
+  // [MQTT-3.3.2-5] an expired message is not delivered.
+  if (remaining && *remaining == 0) {
+    ++stats_.dropped_expired;
+    return SendResult::discarded;
+  }
+  codec::Publish publish{.dup = dup,
+                         .qos = options.qos,
+                         .retain = options.retain,
+                         .topic = message->topic,
+                         .packet_id = packet_id,
+                         .payload = message->payload};
+  if (version_ == codec::ProtocolVersion::v5) {
+    publish.properties = message->properties;
+    // [MQTT-3.3.2-6] the forwarded interval is what remains of it.
+    if (remaining) publish.properties.message_expiry_interval = *remaining;
+    // [MQTT-3.3.4-3] the identifiers of every matching subscription.
+    publish.properties.subscription_identifiers = options.subscription_ids;
+  }
+  SendResult result = sink_->send_publish(publish, message);
+  if (result == SendResult::sent) ++stats_.delivered;
+  if (result == SendResult::discarded) ++stats_.dropped_by_connection;
+  return result;
+}
+
+void Session::deliver(const MessagePtr& message, DeliveryOptions options, TimePoint now) {
+  if (!online()) {
+    enqueue(message, std::move(options));
+    return;
+  }
+  if (options.qos == QoS::at_most_once) {
+    send_now(message, options, 0, false, now);
+    return;
+  }
+  // Keep order: nothing overtakes messages already waiting for the window.
+  if (!window_open() || !queue_.empty()) {
+    enqueue(message, std::move(options));
+    return;
+  }
+  std::uint16_t id = next_packet_id();
+  SendResult result = send_now(message, options, id, false, now);
+  if (result != SendResult::discarded) {
+    inflight_.emplace(id, Inflight{sequence_++, message, std::move(options)});
+  }
+}
+
+void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
+  const bool qos0 = options.qos == QoS::at_most_once;
+  if (qos0 && !online() && !limits_.mqueue_store_qos0) {
+    ++stats_.dropped_qos0_offline;
+    return;
+  }
+  if (queue_.size() >= limits_.max_mqueue_len) {
+    // Full: QoS 0 goes first, the newest QoS 0 before any older QoS 1/2 message.
+    ++stats_.dropped_queue_full;
+    if (qos0 || limits_.max_mqueue_len == 0) return;
+    auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Queued& q) {
+      return q.options.qos == QoS::at_most_once;
+    });
+    if (oldest_qos0 != queue_.end()) {
+      queue_.erase(oldest_qos0);
+    } else {
+      queue_.pop_front();
+    }
+  }
+  queue_.push_back({message, std::move(options)});
+}
+
+void Session::send_from_queue(TimePoint now) {
+  while (online() && !queue_.empty()) {
+    Queued& next = queue_.front();
+    if (next.options.qos == QoS::at_most_once) {
+      SendResult result = send_now(next.message, next.options, 0, false, now);
+      if (result == SendResult::overloaded) return;
+      queue_.pop_front();
+      continue;
+    }
+    if (!window_open()) return;
+    std::uint16_t id = next_packet_id();
+    SendResult result = send_now(next.message, next.options, id, false, now);
+    if (result == SendResult::overloaded) return;
+    if (result == SendResult::sent) {
+      inflight_.emplace(id,
+                        Inflight{sequence_++, std::move(next.message), std::move(next.options)});
+    }
+    queue_.pop_front();
+  }
+}
+
+bool Session::on_puback(std::uint16_t packet_id, TimePoint now) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || it->second.options.qos != QoS::at_least_once) return false;
+  inflight_.erase(it);
+  send_from_queue(now);
+  return true;
+}
+
+bool Session::on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || it->second.options.qos != QoS::exactly_once) return false;
+  if (failed) {
+    inflight_.erase(it);
+    send_from_queue(now);
+    return true;
+  }
+  // [MQTT-4.3.3-4] answer PUBREC with PUBREL, and from now on only PUBREL is resent.
+  it->second.released = true;
+  it->second.message.reset();
+  if (sink_ != nullptr) sink_->send_packet(codec::Pubrel{.packet_id = packet_id});
+  return true;
+}
+
+bool Session::on_pubcomp(std::uint16_t packet_id, TimePoint now) {
+  auto it = inflight_.find(packet_id);
+  if (it == inflight_.end() || !it->second.released) return false;
+  inflight_.erase(it);
+  send_from_queue(now);
+  return true;
+}
+
+Session::Qos2Arrival Session::receive_qos2(std::uint16_t packet_id) {
+  if (awaiting_rel_.contains(packet_id)) return Qos2Arrival::duplicate;
+  if (limits_.max_awaiting_rel != 0 && awaiting_rel_.size() >= limits_.max_awaiting_rel) {
+    return Qos2Arrival::too_many;
+  }
+  awaiting_rel_.insert(packet_id);
+  return Qos2Arrival::first;
+}
+
+bool Session::release_qos2(std::uint16_t packet_id) {
+  return awaiting_rel_.erase(packet_id) != 0;
+}
+
+std::vector<std::pair<MessagePtr, DeliveryOptions>> Session::take_undelivered() {
+  std::vector<std::pair<MessagePtr, DeliveryOptions>> out;
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
+  for (const auto& [id, entry] : inflight_) {
+    if (!entry.released) order.emplace_back(entry.sequence, id);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [sequence, id] : order) {
+    auto& entry = inflight_.at(id);
+    out.emplace_back(std::move(entry.message), std::move(entry.options));
+  }
+  inflight_.clear();
+  for (auto& queued : queue_)
+    out.emplace_back(std::move(queued.message), std::move(queued.options));
+  queue_.clear();
+  return out;
+}
+
+std::uint16_t Session::next_packet_id() {
+  // [MQTT-2.2.1-3] a non-zero id not in use by another exchange in this direction.
+  do {
+    last_packet_id_ =
+        static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
+  } while (inflight_.contains(last_packet_id_));
+  return last_packet_id_;
+}
+
+}  // namespace cicada::broker

@@ -1,0 +1,148 @@
+// Session: the MQTT session state of one client (MQTT 5.0 section 4.1): its
+// subscriptions, the QoS 1/2 messages in flight to it, the messages queued for it
+// while it is offline or its window is full, and the QoS 2 packet ids it has sent
+// us and not yet released. Sans-I/O: it sends through a SessionSink (the connection
+// it is attached to) and takes the current time as an argument, so unit tests drive
+// it with a fake clock.
+// Thread-safety: owned by one worker at a time; moved between workers by message.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <cicada/codec/packets.hpp>
+
+#include "message.hpp"
+#include "session_handle.hpp"
+
+namespace cicada::broker {
+
+// What a session needs from the connection it is attached to.
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  enum class SendResult {
+    sent,
+    discarded,   // not sent and not to be kept: above the client's Maximum Packet Size
+                 // [MQTT-3.1.2-25], expired [MQTT-3.3.2-5], or QoS 0 to a slow consumer
+    overloaded,  // the connection's output is over its bound; it is being closed
+  };
+  // Sends `publish` (header fields) carrying `message`'s bytes.
+  virtual SendResult send_publish(const codec::Publish& publish, const MessagePtr& message) = 0;
+  virtual void send_packet(const codec::Packet& packet) = 0;
+};
+
+struct SessionLimits {
+  std::uint32_t max_mqueue_len = 1000;
+  bool mqueue_store_qos0 = true;
+  std::uint32_t max_awaiting_rel = 100;
+};
+
+// How one subscriber receives one message.
+struct DeliveryOptions {
+  codec::QoS qos = codec::QoS::at_most_once;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+struct StoredSubscription {
+  codec::SubscribeOptions options;
+  std::uint32_t identifier = 0;
+};
+
+// Drop and delivery counters of one session, each with a named reason (STYLE.md 7).
+struct SessionStats {
+  std::uint64_t delivered = 0;
+  std::uint64_t dropped_queue_full = 0;
+  std::uint64_t dropped_qos0_offline = 0;
+  std::uint64_t dropped_expired = 0;
+  std::uint64_t dropped_by_connection = 0;  // too large for the client, or slow-consumer QoS 0
+};
+
+class Session {
+ public:
+  Session(SessionHandlePtr handle, SessionLimits limits);
+
+  const SessionHandlePtr& handle() const noexcept { return handle_; }
+  const std::string& client_id() const noexcept { return handle_->client_id; }
+
+  // Binds the session to a connection. Messages in flight are sent again with DUP
+  // set, in their original order [MQTT-4.4.0-1], then queued messages follow.
+  void attach(SessionSink& sink, codec::ProtocolVersion version, std::uint16_t receive_maximum,
+              TimePoint now);
+  void detach(TimePoint now);
+  bool online() const noexcept { return sink_ != nullptr; }
+  SessionSink* sink() const noexcept { return sink_; }
+  codec::ProtocolVersion version() const noexcept { return version_; }
+
+  // Sends the message now, or queues it (offline, or the client's Receive Maximum is
+  // reached [MQTT-3.3.4-9]).
+  void deliver(const MessagePtr& message, DeliveryOptions options, TimePoint now);
+
+  // Acknowledgements from the client. False when the packet id is not in flight.
+  bool on_puback(std::uint16_t packet_id, TimePoint now);
+  // A PUBREC with an error reason (>= 0x80) ends the exchange [MQTT-4.3.3].
+  bool on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now);
+  bool on_pubcomp(std::uint16_t packet_id, TimePoint now);
+
+  // Inbound QoS 2 [MQTT-4.3.3]: a PUBLISH id is remembered from PUBREC until PUBREL,
+  // so a resent PUBLISH is not delivered twice.
+  enum class Qos2Arrival { first, duplicate, too_many };
+  Qos2Arrival receive_qos2(std::uint16_t packet_id);
+  bool release_qos2(std::uint16_t packet_id);
+
+  std::map<std::string, StoredSubscription>& subscriptions() noexcept { return subscriptions_; }
+
+  // Session Expiry Interval in seconds; 0xFFFFFFFF never expires [MQTT-3.1.2-23].
+  std::uint32_t expiry_interval = 0;
+  // When an offline session ends, if it does.
+  std::optional<TimePoint> expires_at() const noexcept { return expires_at_; }
+
+  std::size_t inflight_count() const noexcept { return inflight_.size(); }
+  std::size_t queued_count() const noexcept { return queue_.size(); }
+  const SessionStats& stats() const noexcept { return stats_; }
+
+  // Everything still owed to the client, in order (in flight, then queued); used to
+  // re-dispatch a shared-subscription member's messages when its session ends.
+  std::vector<std::pair<MessagePtr, DeliveryOptions>> take_undelivered();
+
+ private:
+  struct Inflight {
+    std::uint64_t sequence;
+    MessagePtr message;
+    DeliveryOptions options;
+    bool released = false;  // QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP
+  };
+  struct Queued {
+    MessagePtr message;
+    DeliveryOptions options;
+  };
+
+  SessionSink::SendResult send_now(const MessagePtr& message, const DeliveryOptions& options,
+                                   std::uint16_t packet_id, bool dup, TimePoint now);
+  void send_from_queue(TimePoint now);
+  void enqueue(const MessagePtr& message, DeliveryOptions options);
+  std::uint16_t next_packet_id();
+  bool window_open() const noexcept { return inflight_.size() < receive_maximum_; }
+
+  SessionHandlePtr handle_;
+  SessionLimits limits_;
+  SessionSink* sink_ = nullptr;
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
+  std::uint16_t receive_maximum_ = 65535;
+  std::map<std::uint16_t, Inflight> inflight_;
+  std::uint64_t sequence_ = 0;
+  std::uint16_t last_packet_id_ = 0;
+  std::deque<Queued> queue_;
+  std::set<std::uint16_t> awaiting_rel_;
+  std::map<std::string, StoredSubscription> subscriptions_;
+  std::optional<TimePoint> expires_at_;
+  SessionStats stats_;
+};
+
+}  // namespace cicada::broker

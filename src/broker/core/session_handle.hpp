@@ -1,0 +1,31 @@
+// SessionHandle: the part of a session that other threads may see. The subscription
+// trie refers to sessions by handle id; the router reads `worker` to know which
+// worker owns the session right now (it changes when a client reconnects on another
+// worker and its session moves there).
+// Thread-safety: `worker` is atomic; client_id and id are immutable.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace cicada::broker {
+
+struct SessionHandle : std::enable_shared_from_this<SessionHandle> {
+  SessionHandle(std::string id_of_client, std::uint32_t owner)
+      : client_id(std::move(id_of_client)), worker(owner) {}
+
+  // The id the subscription trie stores: the handle's address, stable for its life.
+  std::uint64_t id() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
+  static SessionHandle* from_id(std::uint64_t id) noexcept {
+    return reinterpret_cast<SessionHandle*>(static_cast<std::uintptr_t>(id));
+  }
+
+  const std::string client_id;
+  std::atomic<std::uint32_t> worker;
+};
+
+using SessionHandlePtr = std::shared_ptr<SessionHandle>;
+
+}  // namespace cicada::broker

@@ -1,0 +1,137 @@
+// Worker: one thread with its own single-threaded event loop (io_context with
+// concurrency hint 1). It owns the connections accepted on it and the sessions of
+// those connections' clients; nothing it owns is touched by another thread. Other
+// threads talk to it through its inbox, which wakes its loop only on
+// empty-to-non-empty (STYLE.md 3, 6).
+// Thread-safety: post() and dispatch() from any thread; everything else on the
+// worker's own thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <cicada/base/inbox.hpp>
+
+#include "../auth/hooks.hpp"
+#include "../config/config.hpp"
+#include "delivery.hpp"
+#include "router.hpp"
+#include "session.hpp"
+
+namespace cicada::broker {
+
+class Connection;
+
+// Counters of one worker, read by other threads for metrics.
+struct WorkerStats {
+  std::atomic<std::uint64_t> connections_accepted{0};
+  std::atomic<std::uint64_t> connections_closed{0};
+  std::atomic<std::uint64_t> inbox_full_drops{0};
+  std::atomic<std::uint64_t> slow_consumer_disconnects{0};
+  std::atomic<std::uint64_t> slow_consumer_qos0_drops{0};
+  std::atomic<std::uint64_t> too_large_drops{0};
+  std::atomic<std::uint64_t> sessions_expired{0};
+};
+
+class Worker {
+ public:
+  Worker(std::uint32_t index, const Config& config, Router& router, AuthHooks& auth);
+  ~Worker();
+
+  std::uint32_t index() const noexcept { return index_; }
+  boost::asio::io_context& io() noexcept { return io_; }
+  const Config& config() const noexcept { return config_; }
+  Router& router() noexcept { return router_; }
+  AuthHooks& auth() noexcept { return auth_; }
+  WorkerStats& stats() noexcept { return stats_; }
+  TimePoint now() const noexcept { return Clock::now(); }
+
+  // The other workers, for session takeover and forwarding; set before start().
+  void set_peers(std::vector<Worker*> peers);
+  void start();
+  // Sends every MQTT 5 client DISCONNECT 0x8B, closes all connections and stops the
+  // loop once their output is flushed (or after a short grace period).
+  void shutdown();
+  void join();
+
+  // From any thread: runs `task` on this worker.
+  void post(std::function<void(Worker&)> task);
+  // Runs `task` on worker `worker` (inline when it is this one).
+  void post_to(std::uint32_t worker, std::function<void(Worker&)> task);
+  // From any thread (the router): deliveries for sessions this worker owns.
+  void dispatch(std::vector<Delivery>&& batch);
+
+  // --- on the worker's thread ----------------------------------------------------
+  void adopt(std::shared_ptr<Connection> connection);
+  void forget(Connection& connection);
+  void deliver(std::vector<Delivery>& batch);
+
+  // Finds or takes over the session of `client_id` for `connection`; answers with
+  // connection.on_session_ready(), possibly after a round trip to another worker.
+  void open_session(Connection& connection, const std::string& client_id, bool clean_start);
+  // The connection of `session` closed; `will` is published now or after its delay
+  // unless the session is resumed first [MQTT-3.1.3-9].
+  void session_disconnected(Session& session, MessagePtr will, std::uint32_t will_delay);
+  // The session resumed: a Will still waiting for its delay is not sent [MQTT-3.1.3-9].
+  void cancel_pending_will(Session& session);
+  void subscribe(Session& session, std::string_view filter, const codec::SubscribeOptions& options,
+                 std::uint32_t identifier, bool& existed);
+  bool unsubscribe(Session& session, std::string_view filter);
+  void publish(const MessagePtr& message);
+
+ private:
+  struct Task {
+    std::vector<Delivery> deliveries;
+    std::function<void(Worker&)> run;
+  };
+  struct PendingWill {
+    MessagePtr message;
+    TimePoint due;
+  };
+  struct Waiting {  // a connection waiting for its session to arrive from another worker
+    std::weak_ptr<Connection> connection;
+    bool clean_start;
+  };
+
+  void enqueue(Task task);
+  void drain_inbox();
+  void schedule_tick();
+  void tick();
+  void end_session(SessionHandle* handle);
+  void install_session(std::unique_ptr<Session> session);
+  void take_over_here(const SessionHandlePtr& handle, std::uint32_t to_worker, bool clean_start);
+  SessionLimits session_limits() const;
+  void receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session);
+  Session* local_session(SessionHandle* handle);
+
+  std::uint32_t index_;
+  const Config& config_;
+  Router& router_;
+  AuthHooks& auth_;
+  boost::asio::io_context io_;
+  boost::asio::steady_timer tick_timer_;
+  std::thread thread_;
+  std::vector<Worker*> peers_;
+  Inbox<Task> inbox_;
+  std::vector<Task> drained_;
+  bool stopping_ = false;
+
+  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  std::unordered_map<SessionHandle*, std::unique_ptr<Session>> sessions_;
+  // Sessions on their way here from another worker: deliveries that arrive first
+  // wait, and so does the connection that asked for the session.
+  std::unordered_map<SessionHandle*, std::vector<Delivery>> arriving_;
+  std::unordered_map<SessionHandle*, Waiting> waiting_;
+  // Takeovers asked of a session that is still arriving here: run once it arrives.
+  std::unordered_map<SessionHandle*, std::vector<std::pair<std::uint32_t, bool>>> deferred_;
+  std::unordered_map<SessionHandle*, PendingWill> pending_wills_;
+  WorkerStats stats_;
+};
+
+}  // namespace cicada::broker

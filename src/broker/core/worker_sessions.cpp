@@ -1,0 +1,190 @@
+// Sessions on a worker: opening, takeover between workers by message exchange
+// (never a shared lock on a session, DESIGN.md), disconnection, expiry and Wills.
+#include <spdlog/spdlog.h>
+
+#include "connection.hpp"
+#include "worker.hpp"
+
+namespace cicada::broker {
+
+SessionLimits Worker::session_limits() const {
+  return {.max_mqueue_len = config_.max_mqueue_len,
+          .mqueue_store_qos0 = config_.mqueue_store_qos0,
+          .max_awaiting_rel = config_.max_awaiting_rel};
+}
+
+Session* Worker::local_session(SessionHandle* handle) {
+  auto it = sessions_.find(handle);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void Worker::install_session(std::unique_ptr<Session> session) {
+  SessionHandle* handle = session->handle().get();
+  handle->worker.store(index_, std::memory_order_release);
+  sessions_[handle] = std::move(session);
+}
+
+void Worker::open_session(Connection& connection, const std::string& client_id, bool clean_start) {
+  auto [handle, existed] = router_.claim(client_id, index_);
+  if (!existed) {
+    install_session(std::make_unique<Session>(handle, session_limits()));
+    connection.on_session_ready(*local_session(handle.get()), false);
+    return;
+  }
+  SessionHandle* key = handle.get();
+  // A connection that was still waiting for this session loses the race to this one.
+  if (auto earlier = waiting_.find(key); earlier != waiting_.end()) {
+    if (auto old = earlier->second.connection.lock()) old->kick_for_takeover(false);
+  }
+  waiting_[key] = Waiting{connection.weak_from_this(), clean_start};
+  arriving_.try_emplace(key);
+  const std::uint32_t owner = handle->worker.load(std::memory_order_acquire);
+  post_to(owner, [handle = handle, to = index_, clean_start](Worker& self) {
+    self.take_over_here(handle, to, clean_start);
+  });
+}
+
+void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bool clean_start) {
+  SessionHandle* key = handle.get();
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) {
+    const std::uint32_t owner = handle->worker.load(std::memory_order_acquire);
+    if (arriving_.contains(key) && owner == index_) {
+      // Still on its way here from a third worker: take it over once it arrives.
+      deferred_[key].emplace_back(to, clean_start);
+    } else if (owner != index_) {
+      post_to(owner, [handle, to, clean_start](Worker& self) {
+        self.take_over_here(handle, to, clean_start);
+      });
+    } else {
+      // The session ended meanwhile: the new connection starts a fresh one.
+      post_to(to, [handle](Worker& self) { self.receive_session(handle, nullptr); });
+    }
+    return;
+  }
+  Session& session = *it->second;
+  // [MQTT-3.1.4-3] the existing connection of this client is closed (MQTT 5: 0x8E).
+  if (auto* connection = dynamic_cast<Connection*>(session.sink())) {
+    connection->kick_for_takeover(clean_start);
+  }
+
+  std::unique_ptr<Session> moving = std::move(it->second);
+  sessions_.erase(it);
+  if (auto will = pending_wills_.find(key); will != pending_wills_.end()) {
+    // A delayed Will is cancelled when the session resumes [MQTT-3.1.3-9] and
+    // published when the session ends.
+    if (clean_start) publish(will->second.message);
+    pending_wills_.erase(will);
+  }
+  if (clean_start) {
+    // [MQTT-3.1.2-4] Clean Start: the existing session is discarded.
+    for (const auto& [filter, subscription] : moving->subscriptions()) {
+      router_.unsubscribe(filter, key->id());
+    }
+    moving.reset();
+  }
+  handle->worker.store(to, std::memory_order_release);
+  if (to == index_) {
+    receive_session(handle, std::move(moving));
+  } else {
+    // std::function needs a copyable callable: the session travels in a shared_ptr.
+    auto parcel = std::make_shared<std::unique_ptr<Session>>(std::move(moving));
+    post_to(to,
+            [handle, parcel](Worker& self) { self.receive_session(handle, std::move(*parcel)); });
+  }
+}
+
+void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session) {
+  SessionHandle* key = handle.get();
+  router_.takeover_finished(handle);
+  const bool present = session != nullptr;
+  if (!session) session = std::make_unique<Session>(handle, session_limits());
+  install_session(std::move(session));
+  Session& installed = *local_session(key);
+
+  std::vector<Delivery> buffered;
+  if (auto it = arriving_.find(key); it != arriving_.end()) {
+    buffered = std::move(it->second);
+    arriving_.erase(it);
+  }
+  std::shared_ptr<Connection> connection;
+  bool clean_start = true;
+  if (auto it = waiting_.find(key); it != waiting_.end()) {
+    connection = it->second.connection.lock();
+    clean_start = it->second.clean_start;
+    waiting_.erase(it);
+  }
+  (void)clean_start;
+  if (connection && !connection->closed()) {
+    connection->on_session_ready(installed, present);
+  } else {
+    installed.detach(now());
+  }
+  deliver(buffered);
+
+  if (auto deferred = deferred_.find(key); deferred != deferred_.end()) {
+    auto requests = std::move(deferred->second);
+    deferred_.erase(deferred);
+    for (auto [to, clean] : requests)
+      take_over_here(handle, to, clean);
+  } else if (!installed.online() && installed.expiry_interval == 0) {
+    end_session(key);
+  }
+}
+
+void Worker::session_disconnected(Session& session, MessagePtr will, std::uint32_t will_delay) {
+  session.detach(now());
+  SessionHandle* key = session.handle().get();
+  if (will) {
+    const MessagePtr& message = will;
+    // [MQTT-3.1.3-9] a delayed Will waits for its delay or the end of the session,
+    // whichever comes first.
+    std::uint32_t delay = std::min(will_delay, session.expiry_interval);
+    if (delay == 0) {
+      publish(message);
+    } else {
+      pending_wills_[key] = {message, now() + std::chrono::seconds(delay)};
+    }
+  }
+  if (session.expiry_interval == 0) end_session(key);
+}
+
+void Worker::end_session(SessionHandle* key) {
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return;
+  // A takeover of this session is under way: the new owner gets it as it is.
+  if (!router_.release(it->second->handle())) return;
+  for (const auto& [filter, subscription] : it->second->subscriptions()) {
+    router_.unsubscribe(filter, key->id());
+  }
+  if (auto will = pending_wills_.find(key); will != pending_wills_.end()) {
+    publish(will->second.message);
+    pending_wills_.erase(will);
+  }
+  sessions_.erase(it);
+}
+
+void Worker::cancel_pending_will(Session& session) {
+  pending_wills_.erase(session.handle().get());
+}
+
+void Worker::subscribe(Session& session, std::string_view filter,
+                       const codec::SubscribeOptions& options, std::uint32_t identifier,
+                       bool& existed) {
+  auto options_byte = static_cast<std::uint8_t>(
+      static_cast<unsigned>(options.max_qos) | (options.no_local ? 0x04u : 0u) |
+      (options.retain_as_published ? 0x08u : 0u) |
+      (static_cast<unsigned>(options.retain_handling) << 4));
+  bool added = router_.subscribe(
+      filter,
+      {.subscriber = session.handle()->id(), .options = options_byte, .identifier = identifier});
+  existed = !added;
+  session.subscriptions()[std::string(filter)] = {options, identifier};
+}
+
+bool Worker::unsubscribe(Session& session, std::string_view filter) {
+  session.subscriptions().erase(std::string(filter));
+  return router_.unsubscribe(filter, session.handle()->id());
+}
+
+}  // namespace cicada::broker
