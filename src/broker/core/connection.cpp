@@ -92,18 +92,19 @@ void Connection::resume_reading() {
   });
 }
 
-Connection::SendResult Connection::send_publish(const codec::Publish& publish,
+Connection::SendResult Connection::send_publish(const codec::Publish& original,
                                                 const MessagePtr& message) {
   if (state_ == State::closing || state_ == State::closed) return SendResult::overloaded;
-  const std::size_t header = codec::publish_header_size(publish, version_);
+  const std::size_t full_size =
+      codec::publish_header_size(original, version_) + original.payload.size();
   // [MQTT-3.1.2-25] never more than the client's Maximum Packet Size.
-  if (header + publish.payload.size() > client_max_packet_size_) {
+  if (full_size > client_max_packet_size_) {
     worker_.stats().too_large_drops.fetch_add(1, std::memory_order_relaxed);
     return SendResult::discarded;
   }
   const std::uint64_t limit = worker_.config().max_outbound_bytes;
   // A subscriber that cannot keep up loses QoS 0 first (DESIGN.md) ...
-  if (publish.qos == codec::QoS::at_most_once && queued_bytes() > limit / 2) {
+  if (original.qos == codec::QoS::at_most_once && queued_bytes() > limit / 2) {
     worker_.stats().slow_consumer_qos0_drops.fetch_add(1, std::memory_order_relaxed);
     return SendResult::discarded;
   }
@@ -114,12 +115,28 @@ Connection::SendResult Connection::send_publish(const codec::Publish& publish,
           codec::ReasonCode::quota_exceeded);
     return SendResult::overloaded;
   }
+  // Topics this client receives most travel as aliases when it allows them. The
+  // packet is sent for sure from here on, so the client learns every mapping chosen;
+  // a Topic Alias property adds 3 bytes, which must still fit.
+  std::optional<codec::Publish> aliased;
+  constexpr std::size_t alias_property_size = 3;
+  if (v5() && full_size + alias_property_size <= client_max_packet_size_) {
+    auto choice = outbound_aliases_.choose(original.topic);
+    if (choice.alias != 0) {
+      aliased = original;
+      aliased->properties.topic_alias = choice.alias;
+      if (!choice.send_topic) aliased->topic = {};
+    }
+  }
+  const codec::Publish& publish = aliased ? *aliased : original;
+  const std::size_t header = codec::publish_header_size(publish, version_);
   const std::size_t offset = out_bytes_.size();
   out_bytes_.resize(offset + header);
   codec::encode_publish_header(
       publish, version_, {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, header});
-  if (!publish.payload.empty())
+  if (!publish.payload.empty()) {
     out_splices_.push_back({out_bytes_.size(), message, publish.payload});
+  }
   schedule_flush();
   return SendResult::sent;
 }

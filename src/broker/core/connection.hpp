@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <cicada/codec/parser.hpp>
+#include <cicada/protocol/topic_aliases.hpp>
 
 #include "message.hpp"
 #include "session.hpp"
@@ -130,7 +131,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool clean_start_ = true;
   bool assigned_id_ = false;
   bool server_keep_alive_changed_ = false;
-  std::unordered_map<std::uint16_t, std::string> topic_aliases_;  // inbound [MQTT-3.3.2-10]
+  protocol::InboundTopicAliases inbound_aliases_;
+  protocol::OutboundTopicAliases outbound_aliases_;
   std::string close_reason_;
 };
 

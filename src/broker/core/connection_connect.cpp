@@ -99,6 +99,11 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   client_max_packet_size_ = p.maximum_packet_size.value_or(268'435'460);
   client_receive_maximum_ = p.receive_maximum.value_or(65535);
   if (v5()) {
+    inbound_aliases_.set_maximum(config.max_topic_alias);
+    // [MQTT-3.3.2-11] never more aliases than the client's Topic Alias Maximum.
+    outbound_aliases_ = protocol::OutboundTopicAliases(p.topic_alias_maximum.value_or(0));
+  }
+  if (v5()) {
     requested_expiry_ = p.session_expiry_interval.value_or(0);
   } else {
     // 3.1.1: a persistent session (CleanSession 0) lasts mqtt.session_expiry_interval.

@@ -108,17 +108,13 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   std::string_view topic = publish.topic;
   if (p.topic_alias) {
     // [MQTT-3.3.2-9] [MQTT-3.3.2-10] aliases up to our Topic Alias Maximum, per connection.
-    if (*p.topic_alias > config.max_topic_alias) {
-      return protocol_violation(ReasonCode::topic_alias_invalid, "Topic Alias above the maximum");
-    }
-    if (!topic.empty()) {
-      topic_aliases_[*p.topic_alias] = std::string(topic);
-    } else {
-      auto it = topic_aliases_.find(*p.topic_alias);
-      if (it == topic_aliases_.end()) {
+    switch (inbound_aliases_.resolve(topic, *p.topic_alias)) {
+      case protocol::InboundTopicAliases::Result::ok:
+        break;
+      case protocol::InboundTopicAliases::Result::alias_out_of_range:
+        return protocol_violation(ReasonCode::topic_alias_invalid, "Topic Alias above the maximum");
+      case protocol::InboundTopicAliases::Result::unknown_alias:
         return protocol_violation(ReasonCode::protocol_error, "unknown Topic Alias");
-      }
-      topic = it->second;
     }
   }
   auto acknowledge = [&](ReasonCode code) {

@@ -1,6 +1,7 @@
 #include "router.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 
 namespace cicada::broker {
@@ -74,6 +75,7 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
 
   std::vector<Match> matches;
   std::vector<SessionHandlePtr> handles;
+  std::unordered_map<std::size_t, std::shared_ptr<const std::string>> shared_names;
   {
     std::shared_lock lock(trie_mutex_);
     trie_.match(
@@ -84,6 +86,8 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
         [&](std::string_view group, std::string_view filter,
             std::span<const topic::SubscriptionEntry> members) {
           if (members.empty()) return;
+          shared_names[matches.size()] = std::make_shared<const std::string>(
+              std::string("$share/").append(group).append("/").append(filter));
           matches.push_back(
               {pick_member(config_.shared_subscription_strategy, group, filter, members, *message),
                true});
@@ -123,6 +127,7 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
       DeliveryOptions options{.qos = std::min(message->qos, max_qos_of(entry.options)),
                               .retain = retain_as_published(entry.options) && message->retain};
       if (entry.identifier != 0) options.subscription_ids.push_back(entry.identifier);
+      options.shared_subscription = shared_names[order[i]];
       add(order[i], std::move(options));
       ++i;
       continue;
@@ -152,6 +157,37 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
   for (std::uint32_t worker = 0; worker < workers_; ++worker) {
     if (!batches[worker].empty()) dispatch_(worker, std::move(batches[worker]));
   }
+}
+
+void Router::redispatch_shared(const MessagePtr& message, const std::string& shared_subscription) {
+  auto shared = topic::parse_shared(shared_subscription);
+  if (!shared) return;
+  std::optional<Delivery> delivery;
+  {
+    std::shared_lock lock(trie_mutex_);
+    trie_.match(
+        message->topic, [](const topic::SubscriptionEntry&) {},
+        [&](std::string_view group, std::string_view filter,
+            std::span<const topic::SubscriptionEntry> members) {
+          if (delivery || members.empty() || group != shared->group || filter != shared->filter) {
+            return;
+          }
+          const auto& entry =
+              pick_member(config_.shared_subscription_strategy, group, filter, members, *message);
+          DeliveryOptions options{.qos = std::min(message->qos, max_qos_of(entry.options)),
+                                  .retain = retain_as_published(entry.options) && message->retain};
+          if (entry.identifier != 0) options.subscription_ids.push_back(entry.identifier);
+          options.shared_subscription = std::make_shared<const std::string>(shared_subscription);
+          delivery = Delivery{SessionHandle::from_id(entry.subscriber)->shared_from_this(), message,
+                              std::move(options)};
+        });
+  }
+  // No member left: the message is dropped, as for any topic without subscribers.
+  if (!delivery) return;
+  std::uint32_t worker = delivery->session->worker.load(std::memory_order_acquire) % workers_;
+  std::vector<Delivery> batch;
+  batch.push_back(std::move(*delivery));
+  dispatch_(worker, std::move(batch));
 }
 
 void Router::store_retained(const MessagePtr& message) {

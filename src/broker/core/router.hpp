@@ -21,6 +21,7 @@
 
 #include <cicada/topic/retained_tree.hpp>
 #include <cicada/topic/subscription_trie.hpp>
+#include <cicada/topic/topic.hpp>
 
 #include "../config/config.hpp"
 #include "delivery.hpp"
@@ -47,6 +48,10 @@ class Router {
   // worker `from`. Retained messages are stored, replaced or (empty payload) deleted
   // first [MQTT-3.3.1-5], [MQTT-3.3.1-6].
   void publish(const MessagePtr& message, std::uint32_t from);
+
+  // Re-dispatches a message that was owed to a member of a shared subscription
+  // ("$share/{group}/{filter}") whose session ended: another member gets it.
+  void redispatch_shared(const MessagePtr& message, const std::string& shared_subscription);
 
   // True when the subscription is new (false: it replaced one [MQTT-3.8.4-3]).
   bool subscribe(std::string_view filter, const topic::SubscriptionEntry& entry);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,9 @@ struct DeliveryOptions {
   codec::QoS qos = codec::QoS::at_most_once;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
+  // Set for a delivery through a shared subscription: "$share/{group}/{filter}", so
+  // the message can go to another member if this session ends before receiving it.
+  std::shared_ptr<const std::string> shared_subscription;
 };
 
 struct StoredSubscription {

@@ -154,14 +154,22 @@ void Worker::end_session(SessionHandle* key) {
   if (it == sessions_.end()) return;
   // A takeover of this session is under way: the new owner gets it as it is.
   if (!router_.release(it->second->handle())) return;
-  for (const auto& [filter, subscription] : it->second->subscriptions()) {
+  std::unique_ptr<Session> ending = std::move(it->second);
+  sessions_.erase(it);
+  for (const auto& [filter, subscription] : ending->subscriptions()) {
     router_.unsubscribe(filter, key->id());
+  }
+  // Messages a shared subscription gave this session and it never received go to
+  // another member of the group rather than being lost.
+  for (auto& [message, options] : ending->take_undelivered()) {
+    if (options.shared_subscription && message) {
+      router_.redispatch_shared(message, *options.shared_subscription);
+    }
   }
   if (auto will = pending_wills_.find(key); will != pending_wills_.end()) {
     publish(will->second.message);
     pending_wills_.erase(will);
   }
-  sessions_.erase(it);
 }
 
 void Worker::cancel_pending_will(Session& session) {
