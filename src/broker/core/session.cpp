@@ -16,30 +16,17 @@ void Session::attach(SessionSink& sink, codec::ProtocolVersion version,
   version_ = version;
   receive_maximum_ = std::max<std::uint16_t>(receive_maximum, 1);
   expires_at_.reset();
-
-  // [MQTT-4.4.0-1] on resumption, re-send unacknowledged PUBLISH packets (DUP set
-  // [MQTT-3.3.1-1]) and PUBREL packets, in their original order [MQTT-4.6.0-1].
-  std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
-  order.reserve(inflight_.size());
-  for (const auto& [id, entry] : inflight_)
-    order.emplace_back(entry.sequence, id);
-  std::sort(order.begin(), order.end());
-  for (const auto& [sequence, id] : order) {
-    auto it = inflight_.find(id);
-    if (it == inflight_.end()) continue;
-    if (it->second.released) {
-      sink_->send_packet(codec::Pubrel{.packet_id = id});
-      continue;
-    }
-    SendResult result = send_now(it->second.message, it->second.options, id, true, now);
-    if (result == SendResult::overloaded) return;
-    if (result == SendResult::discarded) inflight_.erase(it);
-  }
-  send_from_queue(now);
+  outstanding_ = 0;
+  for (auto& [id, entry] : inflight_)
+    entry.sent = false;
+  // [MQTT-4.4.0-1] unacknowledged PUBLISH (with DUP) and PUBREL packets are sent again,
+  // within the new connection's Receive Maximum [MQTT-3.3.4-9].
+  pump(now);
 }
 
 void Session::detach(TimePoint now) {
   sink_ = nullptr;
+  outstanding_ = 0;
   // [MQTT-3.1.2-23] a session lives on for its Session Expiry Interval after the
   // connection closes; 0xFFFFFFFF means it does not expire.
   if (expiry_interval == 0xFFFFFFFF) {
@@ -50,12 +37,16 @@ void Session::detach(TimePoint now) {
 }
 
 SendResult Session::send_now(const MessagePtr& message, const DeliveryOptions& options,
-                             std::uint16_t packet_id, bool dup, TimePoint now) {
+                             std::uint16_t packet_id, bool dup, bool resend, TimePoint now) {
   std::optional<std::uint32_t> remaining = remaining_expiry(*message, now);
-  // [MQTT-3.3.2-5] an expired message is not delivered.
   if (remaining && *remaining == 0) {
-    ++stats_.dropped_expired;
-    return SendResult::discarded;
+    // [MQTT-3.3.2-5] an expired message whose delivery has not started is deleted;
+    // one already in flight is resent, its interval at the least the spec allows.
+    if (!resend) {
+      ++stats_.dropped_expired;
+      return SendResult::discarded;
+    }
+    remaining = 1;
   }
   codec::Publish publish{.dup = dup,
                          .qos = options.qos,
@@ -82,18 +73,21 @@ void Session::deliver(const MessagePtr& message, DeliveryOptions options, TimePo
     return;
   }
   if (options.qos == QoS::at_most_once) {
-    send_now(message, options, 0, false, now);
+    send_now(message, options, 0, false, false, now);
     return;
   }
   // Keep order: nothing overtakes messages already waiting for the window.
-  if (!window_open() || !queue_.empty()) {
+  if (!window_open() || !queue_.empty() || outstanding_ < inflight_.size()) {
     enqueue(message, std::move(options));
+    pump(now);
     return;
   }
   std::uint16_t id = next_packet_id();
-  SendResult result = send_now(message, options, id, false, now);
+  SendResult result = send_now(message, options, id, false, false, now);
   if (result != SendResult::discarded) {
-    inflight_.emplace(id, Inflight{sequence_++, message, std::move(options)});
+    bool sent = result == SendResult::sent;
+    inflight_.emplace(id, Inflight{sequence_++, message, std::move(options), false, sent});
+    if (sent) ++outstanding_;
   }
 }
 
@@ -104,14 +98,17 @@ void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
     return;
   }
   if (queue_.size() >= limits_.max_mqueue_len) {
-    // Full: QoS 0 goes first, the newest QoS 0 before any older QoS 1/2 message.
+    // Full: the oldest QoS 0 message goes first (the arriving one counts as the
+    // newest), then the oldest message.
     ++stats_.dropped_queue_full;
-    if (qos0 || limits_.max_mqueue_len == 0) return;
+    if (limits_.max_mqueue_len == 0) return;
     auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Queued& q) {
       return q.options.qos == QoS::at_most_once;
     });
     if (oldest_qos0 != queue_.end()) {
       queue_.erase(oldest_qos0);
+    } else if (qos0) {
+      return;
     } else {
       queue_.pop_front();
     }
@@ -119,32 +116,66 @@ void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
   queue_.push_back({message, std::move(options)});
 }
 
-void Session::send_from_queue(TimePoint now) {
+bool Session::resend_waiting(TimePoint now) {
+  if (outstanding_ == inflight_.size()) return true;
+  std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
+  for (const auto& [id, entry] : inflight_) {
+    if (!entry.sent) order.emplace_back(entry.sequence, id);
+  }
+  std::sort(order.begin(), order.end());
+  for (const auto& [sequence, id] : order) {
+    if (!online() || !window_open()) return false;
+    auto it = inflight_.find(id);
+    Inflight& entry = it->second;
+    if (entry.released) {
+      sink_->send_packet(codec::Pubrel{.packet_id = id});
+    } else {
+      SendResult result = send_now(entry.message, entry.options, id, true, true, now);
+      if (result == SendResult::overloaded) return false;
+      if (result == SendResult::discarded) {
+        inflight_.erase(it);
+        continue;
+      }
+    }
+    entry.sent = true;
+    ++outstanding_;
+  }
+  return true;
+}
+
+void Session::pump(TimePoint now) {
+  if (!online() || !resend_waiting(now)) return;
   while (online() && !queue_.empty()) {
     Queued& next = queue_.front();
     if (next.options.qos == QoS::at_most_once) {
-      SendResult result = send_now(next.message, next.options, 0, false, now);
+      SendResult result = send_now(next.message, next.options, 0, false, false, now);
       if (result == SendResult::overloaded) return;
       queue_.pop_front();
       continue;
     }
     if (!window_open()) return;
     std::uint16_t id = next_packet_id();
-    SendResult result = send_now(next.message, next.options, id, false, now);
+    SendResult result = send_now(next.message, next.options, id, false, false, now);
     if (result == SendResult::overloaded) return;
     if (result == SendResult::sent) {
-      inflight_.emplace(id,
-                        Inflight{sequence_++, std::move(next.message), std::move(next.options)});
+      inflight_.emplace(
+          id, Inflight{sequence_++, std::move(next.message), std::move(next.options), false, true});
+      ++outstanding_;
     }
     queue_.pop_front();
   }
 }
 
+void Session::complete(std::map<std::uint16_t, Inflight>::iterator it, TimePoint now) {
+  if (it->second.sent && outstanding_ > 0) --outstanding_;
+  inflight_.erase(it);
+  pump(now);
+}
+
 bool Session::on_puback(std::uint16_t packet_id, TimePoint now) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || it->second.options.qos != QoS::at_least_once) return false;
-  inflight_.erase(it);
-  send_from_queue(now);
+  complete(it, now);
   return true;
 }
 
@@ -152,8 +183,7 @@ bool Session::on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || it->second.options.qos != QoS::exactly_once) return false;
   if (failed) {
-    inflight_.erase(it);
-    send_from_queue(now);
+    complete(it, now);
     return true;
   }
   // [MQTT-4.3.3-4] answer PUBREC with PUBREL, and from now on only PUBREL is resent.
@@ -166,8 +196,7 @@ bool Session::on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now) {
 bool Session::on_pubcomp(std::uint16_t packet_id, TimePoint now) {
   auto it = inflight_.find(packet_id);
   if (it == inflight_.end() || !it->second.released) return false;
-  inflight_.erase(it);
-  send_from_queue(now);
+  complete(it, now);
   return true;
 }
 
@@ -196,6 +225,7 @@ std::vector<std::pair<MessagePtr, DeliveryOptions>> Session::take_undelivered() 
     out.emplace_back(std::move(entry.message), std::move(entry.options));
   }
   inflight_.clear();
+  outstanding_ = 0;
   for (auto& queued : queue_)
     out.emplace_back(std::move(queued.message), std::move(queued.options));
   queue_.clear();

@@ -121,18 +121,27 @@ class Session {
     MessagePtr message;
     DeliveryOptions options;
     bool released = false;  // QoS 2: PUBREC received, PUBREL sent, awaiting PUBCOMP
+    // Sent (or resent) on the current connection. After a reconnect, entries wait
+    // for the window before they are resent [MQTT-3.3.4-9], oldest first.
+    bool sent = false;
   };
   struct Queued {
     MessagePtr message;
     DeliveryOptions options;
   };
 
+  // `resend`: delivery already started, so expiry no longer stops it [MQTT-3.3.2-5].
   SessionSink::SendResult send_now(const MessagePtr& message, const DeliveryOptions& options,
-                                   std::uint16_t packet_id, bool dup, TimePoint now);
-  void send_from_queue(TimePoint now);
+                                   std::uint16_t packet_id, bool dup, bool resend, TimePoint now);
+  // Fills the window: in-flight messages not yet resent on this connection first, in
+  // their original order [MQTT-4.6.0-1], then the queue.
+  void pump(TimePoint now);
+  // An exchange finished: frees its id and its place in the window.
+  void complete(std::map<std::uint16_t, Inflight>::iterator it, TimePoint now);
+  bool resend_waiting(TimePoint now);
   void enqueue(const MessagePtr& message, DeliveryOptions options);
   std::uint16_t next_packet_id();
-  bool window_open() const noexcept { return inflight_.size() < receive_maximum_; }
+  bool window_open() const noexcept { return outstanding_ < receive_maximum_; }
 
   SessionHandlePtr handle_;
   SessionLimits limits_;
@@ -140,6 +149,7 @@ class Session {
   codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
   std::uint16_t receive_maximum_ = 65535;
   std::map<std::uint16_t, Inflight> inflight_;
+  std::size_t outstanding_ = 0;  // entries of inflight_ sent on the current connection
   std::uint64_t sequence_ = 0;
   std::uint16_t last_packet_id_ = 0;
   std::deque<Queued> queue_;
