@@ -6,7 +6,8 @@
 
 namespace cicada::broker {
 
-Broker::Broker(Config config) : config_(std::move(config)), auth_(std::make_unique<AllowAll>()) {
+Broker::Broker(Config config, std::unique_ptr<AuthHooks> auth)
+    : config_(std::move(config)), auth_(auth ? std::move(auth) : std::make_unique<AllowAll>()) {
   std::uint32_t count = config_.worker_threads;
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
   router_ = std::make_unique<Router>(config_, count,
@@ -42,7 +43,7 @@ void Broker::start() {
                  endpoint.port(), listener->name(), workers_.size());
     listener->start();
   }
-  if (!listeners_.empty()) {
+  if (!listeners_.empty() && auth_->allows_everything()) {
     std::string names;
     for (auto& listener : listeners_) {
       if (!names.empty()) names += ", ";

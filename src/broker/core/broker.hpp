@@ -16,7 +16,8 @@ namespace cicada::broker {
 
 class Broker {
  public:
-  explicit Broker(Config config);
+  // `auth` answers authentication and authorization; allow-all when null.
+  explicit Broker(Config config, std::unique_ptr<AuthHooks> auth = nullptr);
   ~Broker();
 
   // Binds every listener (throws on failure) and starts the workers.

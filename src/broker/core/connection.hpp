@@ -81,8 +81,14 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void continue_connect();
   MessagePtr build_will(const codec::Will& will) const;
   void on_publish(codec::Publish& publish, const SharedBuffer& owner);
+  // After authorization: acknowledges and routes (or refuses) the PUBLISH.
+  void finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed);
   void route(codec::Publish& publish, const SharedBuffer& owner);
+  // PUBACK (QoS 1) or PUBREC (QoS 2) with `code`; nothing for QoS 0.
+  void acknowledge(const codec::Publish& publish, codec::ReasonCode code);
   void on_subscribe(const codec::Subscribe& subscribe);
+  // After authorization: `allowed[i]` answers subscribe.subscriptions[i].
+  void finish_subscribe(const codec::Subscribe& subscribe, const std::vector<bool>& allowed);
   void on_unsubscribe(const codec::Unsubscribe& unsubscribe);
   void on_disconnect(const codec::Disconnect& disconnect);
   void protocol_violation(codec::ReasonCode reason, std::string_view why);
@@ -116,6 +122,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
 
   // Session and CONNECT state
   std::string client_id_;
+  std::optional<std::string> username_;
   Session* session_ = nullptr;             // owned by the worker
   std::optional<codec::Connect> connect_;  // kept while authenticating
   SharedBuffer connect_owner_;

@@ -111,6 +111,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   }
   session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
 
+  if (connect.username) username_ = std::string(*connect.username);
   connect_ = std::move(connect);
   connect_owner_ = owner;
   state_ = State::authenticating;

@@ -117,19 +117,12 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
         return protocol_violation(ReasonCode::protocol_error, "unknown Topic Alias");
     }
   }
-  auto acknowledge = [&](ReasonCode code) {
-    if (publish.qos == QoS::at_least_once) {
-      send_packet(codec::Puback{.packet_id = publish.packet_id, .reason_code = code});
-    } else if (publish.qos == QoS::exactly_once) {
-      send_packet(codec::Pubrec{.packet_id = publish.packet_id, .reason_code = code});
-    }
-  };
   if (p.payload_format_indicator.value_or(0) == 1 && !codec::is_well_formed_utf8(publish.payload)) {
     // [MQTT-3.3.2-4] a payload said to be UTF-8 that is not: 0x99.
     if (publish.qos == QoS::at_most_once) {
       return protocol_violation(ReasonCode::payload_format_invalid, "payload is not UTF-8");
     }
-    return acknowledge(ReasonCode::payload_format_invalid);
+    return acknowledge(publish, ReasonCode::payload_format_invalid);
   }
   // Clients may not publish into $SYS/: refused (0x87) but never disconnected.
   const bool sys = topic == "$SYS" || topic.starts_with("$SYS/");
@@ -141,26 +134,84 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
       // 3.1.1 has no refusal code: complete the exchange so the client stops resending.
       session_->receive_qos2(publish.packet_id);
     }
-    return acknowledge(v5() ? (sys ? ReasonCode::not_authorized : ReasonCode::topic_name_invalid)
+    return acknowledge(publish,
+                       v5() ? (sys ? ReasonCode::not_authorized : ReasonCode::topic_name_invalid)
                             : ReasonCode::success);
   }
 
+  publish.topic = topic;
+  if (worker_.auth().allows_everything()) return finish_publish(publish, owner, true);
+
+  // Ask the authorization hooks; this client's later packets wait for the answer
+  // (order is kept), everyone else on the worker goes on being served.
+  struct Pending {
+    codec::Publish publish;
+    SharedBuffer owner;
+    std::string topic;  // the alias table may change; keep the topic
+  };
+  auto pending = std::make_shared<Pending>(Pending{publish, owner, std::string(topic)});
+  pending->publish.topic = pending->topic;
+  read_paused_ = true;
+  AccessRequest request{.client_id = client_id_,
+                        .username = username_,
+                        .topic = pending->topic,
+                        .action = Action::publish,
+                        .qos = static_cast<std::uint8_t>(publish.qos),
+                        .retain = publish.retain};
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Worker* worker = &worker_;
+  worker_.auth().authorize(request, [weak, worker, pending](bool allowed) {
+    worker->post([weak, pending, allowed](Worker&) {
+      auto self = weak.lock();
+      if (!self || self->closed() || self->session_ == nullptr) return;
+      self->finish_publish(pending->publish, pending->owner, allowed);
+      self->resume_reading();
+    });
+  });
+}
+
+void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed) {
+  if (!allowed) {
+    // MQTT 5: PUBACK/PUBREC 0x87; 3.1.1 has no refusal: the message is dropped.
+    if (publish.qos == QoS::exactly_once && !v5()) session_->receive_qos2(publish.packet_id);
+    return acknowledge(publish, v5() ? ReasonCode::not_authorized : ReasonCode::success);
+  }
   if (publish.qos == QoS::exactly_once) {
+    // The Receive Maximum we advertised bounds a v5 client's unreleased QoS 2
+    // messages [MQTT-3.3.4-7]; mqtt.max_awaiting_rel bounds everyone's.
+    const Config& config = worker_.config();
+    const std::size_t limit =
+        v5() ? std::min<std::size_t>(config.max_inflight, config.max_awaiting_rel)
+             : config.max_awaiting_rel;
+    if (session_->awaiting_release(publish.packet_id)) {
+      // [MQTT-4.3.3-10] a resent PUBLISH is acknowledged again, not delivered again.
+      return acknowledge(publish, ReasonCode::success);
+    }
+    if (session_->awaiting_release() >= limit) {
+      return protocol_violation(ReasonCode::receive_maximum_exceeded,
+                                "too many QoS 2 messages awaiting PUBREL");
+    }
     switch (session_->receive_qos2(publish.packet_id)) {
       case Session::Qos2Arrival::first:
         break;
       case Session::Qos2Arrival::duplicate:
         // [MQTT-4.3.3-10] a resent PUBLISH is acknowledged again, not delivered again.
-        return acknowledge(ReasonCode::success);
+        return acknowledge(publish, ReasonCode::success);
       case Session::Qos2Arrival::too_many:
-        // [MQTT-3.3.4-7] more unacknowledged QoS 2 than our Receive Maximum.
         return protocol_violation(ReasonCode::receive_maximum_exceeded,
                                   "too many QoS 2 messages awaiting PUBREL");
     }
   }
-  publish.topic = topic;
   route(publish, owner);
-  acknowledge(ReasonCode::success);
+  acknowledge(publish, ReasonCode::success);
+}
+
+void Connection::acknowledge(const codec::Publish& publish, ReasonCode code) {
+  if (publish.qos == QoS::at_least_once) {
+    send_packet(codec::Puback{.packet_id = publish.packet_id, .reason_code = code});
+  } else if (publish.qos == QoS::exactly_once) {
+    send_packet(codec::Pubrec{.packet_id = publish.packet_id, .reason_code = code});
+  }
 }
 
 void Connection::route(codec::Publish& publish, const SharedBuffer& owner) {
@@ -190,6 +241,52 @@ void Connection::route(codec::Publish& publish, const SharedBuffer& owner) {
 }
 
 void Connection::on_subscribe(const codec::Subscribe& subscribe) {
+  const std::size_t count = subscribe.subscriptions.size();
+  if (worker_.auth().allows_everything()) {
+    return finish_subscribe(subscribe, std::vector<bool>(count, true));
+  }
+  // One authorization question per filter; the SUBACK waits for all the answers,
+  // and so do this client's later packets.
+  struct Pending {
+    codec::Subscribe subscribe;
+    std::vector<std::string> filters;  // owned: the receive buffer is not kept
+    std::vector<bool> allowed;
+    std::size_t answers = 0;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->subscribe = subscribe;
+  pending->allowed.assign(count, false);
+  for (std::size_t i = 0; i < count; ++i) {
+    pending->filters.emplace_back(subscribe.subscriptions[i].filter);
+  }
+  for (std::size_t i = 0; i < count; ++i)
+    pending->subscribe.subscriptions[i].filter = pending->filters[i];
+  read_paused_ = true;
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Worker* worker = &worker_;
+  for (std::size_t i = 0; i < count; ++i) {
+    AccessRequest request{
+        .client_id = client_id_,
+        .username = username_,
+        .topic = pending->filters[i],
+        .action = Action::subscribe,
+        .qos = static_cast<std::uint8_t>(subscribe.subscriptions[i].options.max_qos),
+        .retain = false};
+    worker_.auth().authorize(request, [weak, worker, pending, i](bool allowed) {
+      worker->post([weak, pending, i, allowed](Worker&) {
+        pending->allowed[i] = allowed;
+        if (++pending->answers < pending->allowed.size()) return;
+        auto self = weak.lock();
+        if (!self || self->closed() || self->session_ == nullptr) return;
+        self->finish_subscribe(pending->subscribe, pending->allowed);
+        self->resume_reading();
+      });
+    });
+  }
+}
+
+void Connection::finish_subscribe(const codec::Subscribe& subscribe,
+                                  const std::vector<bool>& allowed) {
   const Config& config = worker_.config();
   const TimePoint now = worker_.now();
   codec::Suback suback{.packet_id = subscribe.packet_id};
@@ -204,7 +301,13 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
   auto refuse_code = [&](ReasonCode v5_code) {
     return v5() ? v5_code : ReasonCode::unspecified_error;  // 0x80 Failure in 3.1.1
   };
-  for (const codec::Subscription& entry : subscribe.subscriptions) {
+  for (std::size_t index = 0; index < subscribe.subscriptions.size(); ++index) {
+    const codec::Subscription& entry = subscribe.subscriptions[index];
+    if (!allowed[index]) {
+      // A refused SUBSCRIBE: 0x87 in MQTT 5, 0x80 Failure in 3.1.1.
+      suback.reason_codes.push_back(refuse_code(ReasonCode::not_authorized));
+      continue;
+    }
     std::string filter = normalise_filter(entry.filter);
     auto shared = topic::parse_shared(filter);
     std::string_view plain = shared ? shared->filter : std::string_view(filter);

@@ -98,6 +98,8 @@ class Session {
   // so a resent PUBLISH is not delivered twice.
   enum class Qos2Arrival { first, duplicate, too_many };
   Qos2Arrival receive_qos2(std::uint16_t packet_id);
+  std::size_t awaiting_release() const noexcept { return awaiting_rel_.size(); }
+  bool awaiting_release(std::uint16_t packet_id) const { return awaiting_rel_.contains(packet_id); }
   bool release_qos2(std::uint16_t packet_id);
 
   std::map<std::string, StoredSubscription>& subscriptions() noexcept { return subscriptions_; }
