@@ -132,7 +132,7 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
                   sys ? "$SYS is the broker's" : "too many topic levels");
     if (publish.qos == QoS::exactly_once && !v5()) {
       // 3.1.1 has no refusal code: complete the exchange so the client stops resending.
-      session_->receive_qos2(publish.packet_id);
+      session_->receive_qos2(publish.packet_id, worker_.now());
     }
     return acknowledge(publish,
                        v5() ? (sys ? ReasonCode::not_authorized : ReasonCode::topic_name_invalid)
@@ -173,7 +173,8 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
 void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed) {
   if (!allowed) {
     // MQTT 5: PUBACK/PUBREC 0x87; 3.1.1 has no refusal: the message is dropped.
-    if (publish.qos == QoS::exactly_once && !v5()) session_->receive_qos2(publish.packet_id);
+    if (publish.qos == QoS::exactly_once && !v5())
+      session_->receive_qos2(publish.packet_id, worker_.now());
     return acknowledge(publish, v5() ? ReasonCode::not_authorized : ReasonCode::success);
   }
   if (publish.qos == QoS::exactly_once) {
@@ -191,7 +192,7 @@ void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& own
       return protocol_violation(ReasonCode::receive_maximum_exceeded,
                                 "too many QoS 2 messages awaiting PUBREL");
     }
-    switch (session_->receive_qos2(publish.packet_id)) {
+    switch (session_->receive_qos2(publish.packet_id, worker_.now())) {
       case Session::Qos2Arrival::first:
         break;
       case Session::Qos2Arrival::duplicate:

@@ -200,13 +200,20 @@ bool Session::on_pubcomp(std::uint16_t packet_id, TimePoint now) {
   return true;
 }
 
-Session::Qos2Arrival Session::receive_qos2(std::uint16_t packet_id) {
+Session::Qos2Arrival Session::receive_qos2(std::uint16_t packet_id, TimePoint now) {
   if (awaiting_rel_.contains(packet_id)) return Qos2Arrival::duplicate;
   if (limits_.max_awaiting_rel != 0 && awaiting_rel_.size() >= limits_.max_awaiting_rel) {
     return Qos2Arrival::too_many;
   }
-  awaiting_rel_.insert(packet_id);
+  awaiting_rel_.emplace(packet_id, now);
   return Qos2Arrival::first;
+}
+
+std::size_t Session::drop_unreleased_before(TimePoint cutoff) {
+  std::size_t dropped =
+      std::erase_if(awaiting_rel_, [&](const auto& entry) { return entry.second < cutoff; });
+  stats_.dropped_unreleased_qos2 += dropped;
+  return dropped;
 }
 
 bool Session::release_qos2(std::uint16_t packet_id) {

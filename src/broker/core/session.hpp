@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -65,7 +64,9 @@ struct SessionStats {
   std::uint64_t dropped_queue_full = 0;
   std::uint64_t dropped_qos0_offline = 0;
   std::uint64_t dropped_expired = 0;
-  std::uint64_t dropped_by_connection = 0;  // too large for the client, or slow-consumer QoS 0
+  std::uint64_t dropped_by_connection = 0;
+  std::uint64_t dropped_unreleased_qos2 = 0;  // no PUBREL within mqtt.await_rel_timeout  // too
+                                              // large for the client, or slow-consumer QoS 0
 };
 
 class Session {
@@ -97,7 +98,10 @@ class Session {
   // Inbound QoS 2 [MQTT-4.3.3]: a PUBLISH id is remembered from PUBREC until PUBREL,
   // so a resent PUBLISH is not delivered twice.
   enum class Qos2Arrival { first, duplicate, too_many };
-  Qos2Arrival receive_qos2(std::uint16_t packet_id);
+  Qos2Arrival receive_qos2(std::uint16_t packet_id, TimePoint now = {});
+  // Forgets QoS 2 ids whose PUBREL has not come since before `cutoff`
+  // (mqtt.await_rel_timeout), so a client that never releases cannot pin them.
+  std::size_t drop_unreleased_before(TimePoint cutoff);
   std::size_t awaiting_release() const noexcept { return awaiting_rel_.size(); }
   bool awaiting_release(std::uint16_t packet_id) const { return awaiting_rel_.contains(packet_id); }
   bool release_qos2(std::uint16_t packet_id);
@@ -155,7 +159,7 @@ class Session {
   std::uint64_t sequence_ = 0;
   std::uint16_t last_packet_id_ = 0;
   std::deque<Queued> queue_;
-  std::set<std::uint16_t> awaiting_rel_;
+  std::map<std::uint16_t, TimePoint> awaiting_rel_;  // id -> when the PUBLISH arrived
   std::map<std::string, StoredSubscription> subscriptions_;
   std::optional<TimePoint> expires_at_;
   SessionStats stats_;

@@ -151,7 +151,9 @@ void Worker::tick() {
     connection->tick(now);
 
   std::vector<SessionHandle*> expired;
+  const TimePoint stale = now - std::chrono::seconds(config_.await_rel_timeout);
   for (auto& [handle, session] : sessions_) {
+    session->drop_unreleased_before(stale);
     if (!session->online() && session->expires_at() && *session->expires_at() <= now) {
       expired.push_back(handle);
     }

@@ -728,5 +728,19 @@ TEST_F(SessionTest, OverloadedSendKeepsTheMessageForLater) {
   EXPECT_FALSE(sink.publishes()[1].dup);
 }
 
+// mqtt.await_rel_timeout: QoS 2 ids a client never releases are forgotten, so they
+// cannot fill the session's bound for ever.
+TEST(SessionAwaitRel, UnreleasedQos2IdsAreDroppedAfterTheTimeout) {
+  Session session(std::make_shared<SessionHandle>("c", 0), SessionLimits{.max_awaiting_rel = 2});
+  EXPECT_EQ(session.receive_qos2(1, t0), Session::Qos2Arrival::first);
+  EXPECT_EQ(session.receive_qos2(2, t0 + std::chrono::seconds(10)), Session::Qos2Arrival::first);
+  EXPECT_EQ(session.receive_qos2(3, t0 + std::chrono::seconds(10)), Session::Qos2Arrival::too_many);
+  EXPECT_EQ(session.drop_unreleased_before(t0 + std::chrono::seconds(5)), 1u);
+  EXPECT_EQ(session.stats().dropped_unreleased_qos2, 1u);
+  EXPECT_FALSE(session.awaiting_release(1));
+  EXPECT_TRUE(session.awaiting_release(2));
+  EXPECT_EQ(session.receive_qos2(3, t0 + std::chrono::seconds(11)), Session::Qos2Arrival::first);
+}
+
 }  // namespace
 }  // namespace cicada::broker
