@@ -37,8 +37,18 @@ void Worker::open_session(Connection& connection, const std::string& client_id, 
     if (auto old = earlier->second.connection.lock()) old->kick_for_takeover(false);
   }
   waiting_[key] = Waiting{connection.weak_from_this(), clean_start};
-  arriving_.try_emplace(key);
   const std::uint32_t owner = handle->worker.load(std::memory_order_acquire);
+  if (arriving_.contains(key)) {
+    // Already on its way here for an earlier connection: on arrival it goes to the
+    // one now in waiting_. That earlier request finishes the takeover for both.
+    router_.takeover_finished(handle);
+    return;
+  }
+  if (owner == index_) {
+    take_over_here(handle, index_, clean_start);
+    return;
+  }
+  arriving_.try_emplace(key);
   post_to(owner, [handle = handle, to = index_, clean_start](Worker& self) {
     self.take_over_here(handle, to, clean_start);
   });
@@ -50,8 +60,9 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
   if (it == sessions_.end()) {
     const std::uint32_t owner = handle->worker.load(std::memory_order_acquire);
     if (arriving_.contains(key) && owner == index_) {
-      // Still on its way here from a third worker: take it over once it arrives.
-      deferred_[key].emplace_back(to, clean_start);
+      // Still on its way here from a third worker: a connection of another worker
+      // takes it over once it arrives (one of this worker already waits in waiting_).
+      if (to != index_) deferred_[key].emplace_back(to, clean_start);
     } else if (owner != index_) {
       post_to(owner, [handle, to, clean_start](Worker& self) {
         self.take_over_here(handle, to, clean_start);
@@ -97,6 +108,21 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
 void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session) {
   SessionHandle* key = handle.get();
   router_.takeover_finished(handle);
+  std::shared_ptr<Connection> connection;
+  bool clean_start = false;
+  if (auto it = waiting_.find(key); it != waiting_.end()) {
+    connection = it->second.connection.lock();
+    clean_start = it->second.clean_start;
+    waiting_.erase(it);
+  }
+  if (session && clean_start) {
+    // The connection that gets the session asked for a clean start [MQTT-3.1.2-4],
+    // though the one that requested the move did not.
+    for (const auto& [filter, subscription] : session->subscriptions()) {
+      router_.unsubscribe(filter, key->id());
+    }
+    session.reset();
+  }
   const bool present = session != nullptr;
   if (!session) session = std::make_unique<Session>(handle, session_limits());
   install_session(std::move(session));
@@ -107,14 +133,6 @@ void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Ses
     buffered = std::move(it->second);
     arriving_.erase(it);
   }
-  std::shared_ptr<Connection> connection;
-  bool clean_start = true;
-  if (auto it = waiting_.find(key); it != waiting_.end()) {
-    connection = it->second.connection.lock();
-    clean_start = it->second.clean_start;
-    waiting_.erase(it);
-  }
-  (void)clean_start;
   if (connection && !connection->closed()) {
     connection->on_session_ready(installed, present);
   } else {
