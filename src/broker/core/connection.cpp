@@ -209,7 +209,9 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   if (state_ == State::closing || state_ == State::closed) return;
   const bool established = state_ == State::connected;
   close_reason_ = std::string(why);
-  if (reason && v5() && (established || state_ == State::authenticating)) {
+  // [MQTT-3.14.0-1] no DISCONNECT before the CONNACK: a connection not yet accepted
+  // just closes.
+  if (reason && v5() && established) {
     codec::Disconnect disconnect{.reason_code = *reason};
     send_packet(disconnect);
   }

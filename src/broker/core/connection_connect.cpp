@@ -181,7 +181,9 @@ void Connection::on_session_ready(Session& session, bool present) {
                 present ? "resumed" : "new");
   connect_.reset();
   connect_owner_.reset();
-  session.attach(*this, version_, client_receive_maximum_, now);
+  // The window towards the client: its Receive Maximum [MQTT-3.3.4-9], and at most
+  // mqtt.max_inflight.
+  session.attach(*this, version_, std::min(client_receive_maximum_, config.max_inflight), now);
   resume_reading();
 }
 
