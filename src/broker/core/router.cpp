@@ -38,6 +38,8 @@ const topic::SubscriptionEntry& pick_member(SharedStrategy strategy, std::string
   thread_local std::unordered_map<std::uint64_t, std::uint64_t> state;
   thread_local std::minstd_rand random{std::random_device{}()};
   const std::size_t n = members.size();
+  // Bounded: groups come and go; losing the round-robin position now and then is fine.
+  if (state.size() > 65536) state.clear();
   switch (strategy) {
     case SharedStrategy::round_robin:
       return members[state[group_key(group, filter)]++ % n];
