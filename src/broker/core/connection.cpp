@@ -136,6 +136,7 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
       publish, version_, {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, header});
   if (!publish.payload.empty()) {
     out_splices_.push_back({out_bytes_.size(), message, publish.payload});
+    out_payload_bytes_ += publish.payload.size();
   }
   schedule_flush();
   return SendResult::sent;
@@ -171,6 +172,7 @@ void Connection::flush() {
   writing_splices_.swap(out_splices_);
   out_bytes_.clear();
   out_splices_.clear();
+  out_payload_bytes_ = 0;
 
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(2 * writing_splices_.size() + 1);
@@ -196,6 +198,7 @@ void Connection::flush() {
           if (!self->closed()) {
             self->out_bytes_.clear();
             self->out_splices_.clear();
+            self->out_payload_bytes_ = 0;
             self->close("write error: " + error.message());
             self->finish_close();
           }
@@ -225,10 +228,18 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   // The session and the Will are dealt with now; the socket closes once the output
   // (the DISCONNECT above included) is written.
   if (session_ != nullptr) {
+    // The session goes offline now, but what follows (the Will, the end of a
+    // session that expires at once) runs on a later turn of the loop: close() may be
+    // called from inside that very session (a slow consumer found while delivering).
     Session& session = *session_;
     session_ = nullptr;
-    worker_.session_disconnected(session, std::move(will_), will_delay_);
+    session.detach(worker_.now());
+    asio::post(worker_.io(), [worker = &worker_, handle = session.handle(), will = std::move(will_),
+                              delay = will_delay_]() mutable {
+      worker->session_closed(handle, std::move(will), delay);
+    });
   }
+  closing_since_ = worker_.now();
   state_ = State::closing;
   if (!write_in_flight_ && out_bytes_.empty()) finish_close();
 }
@@ -243,6 +254,11 @@ void Connection::finish_close() {
 }
 
 void Connection::tick(TimePoint now) {
+  if (state_ == State::closing) {
+    // A peer that does not read its last bytes does not keep the socket for ever.
+    if (now - closing_since_ > std::chrono::seconds(5)) finish_close();
+    return;
+  }
   if (state_ == State::awaiting_connect) {
     // A socket that never sends CONNECT is closed after mqtt.idle_timeout.
     if (now - accepted_at_ > std::chrono::milliseconds(worker_.config().idle_timeout_ms)) {

@@ -69,7 +69,10 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void schedule_flush();
   void flush();
   void finish_close();
-  std::size_t queued_bytes() const noexcept { return out_bytes_.size() + writing_bytes_; }
+  // Unsent output, payloads included: what mqtt.max_outbound_bytes bounds.
+  std::size_t queued_bytes() const noexcept {
+    return out_bytes_.size() + out_payload_bytes_ + writing_bytes_;
+  }
 
   // Protocol
   void handle(codec::ParsedPacket& parsed);
@@ -116,6 +119,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::string writing_;
   std::vector<Splice> writing_splices_;
   std::size_t writing_bytes_ = 0;
+  std::size_t out_payload_bytes_ = 0;  // payload bytes spliced into out_bytes_
+  TimePoint closing_since_{};
   bool write_in_flight_ = false;
   bool flush_scheduled_ = false;
   bool read_paused_ = false;

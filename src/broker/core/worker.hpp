@@ -78,6 +78,9 @@ class Worker {
   // The connection of `session` closed; `will` is published now or after its delay
   // unless the session is resumed first [MQTT-3.1.3-9].
   void session_disconnected(Session& session, MessagePtr will, std::uint32_t will_delay);
+  // A connection of `handle`'s session closed (the session was detached then): the
+  // Will and a session that ends at once are dealt with here, if nothing resumed it.
+  void session_closed(const SessionHandlePtr& handle, MessagePtr will, std::uint32_t will_delay);
   // The session resumed: a Will still waiting for its delay is not sent [MQTT-3.1.3-9].
   void cancel_pending_will(Session& session);
   void subscribe(Session& session, std::string_view filter, const codec::SubscribeOptions& options,

@@ -167,6 +167,18 @@ void Worker::session_disconnected(Session& session, MessagePtr will, std::uint32
   if (session.expiry_interval == 0) end_session(key);
 }
 
+void Worker::session_closed(const SessionHandlePtr& handle, MessagePtr will,
+                            std::uint32_t will_delay) {
+  Session* session = local_session(handle.get());
+  if (session != nullptr && !session->online()) {
+    session_disconnected(*session, std::move(will), will_delay);
+    return;
+  }
+  // Resumed (or moved) meanwhile: a delayed Will is cancelled [MQTT-3.1.3-9]; one
+  // without delay belonged to the closed connection and goes out.
+  if (will && will_delay == 0) publish(will);
+}
+
 void Worker::end_session(SessionHandle* key) {
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return;
