@@ -1,0 +1,159 @@
+#include "options.hpp"
+
+#include <unistd.h>
+
+#include <charconv>
+#include <thread>
+
+#include "payload.hpp"
+#include "topic_template.hpp"
+
+namespace cicada::bench {
+
+std::string_view to_string(Scenario scenario) noexcept {
+  switch (scenario) {
+    case Scenario::conn:
+      return "conn";
+    case Scenario::pub:
+      return "pub";
+    case Scenario::sub:
+      return "sub";
+    case Scenario::pubsub:
+      return "pubsub";
+  }
+  return "?";
+}
+
+Expected<BrokerUrl, std::string> parse_url(std::string_view url) {
+  using Result = Expected<BrokerUrl, std::string>;
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return unexpected("--url '" + std::string(url) + "' has no scheme (want mqtt://host:port)");
+  }
+  const std::string_view scheme = url.substr(0, scheme_end);
+  if (scheme == "mqtts" || scheme == "ssl" || scheme == "ws" || scheme == "wss") {
+    return unexpected(std::string(scheme) +
+                      ":// is not supported yet: cicada-bench speaks plain TCP (mqtt://) "
+                      "for now; TLS and WebSocket transports arrive with a later issue");
+  }
+  if (scheme != "mqtt" && scheme != "tcp") {
+    return unexpected("--url scheme '" + std::string(scheme) + "' is unknown (want mqtt://)");
+  }
+  BrokerUrl out;
+  std::string_view rest = url.substr(scheme_end + 3);
+  if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
+    rest = rest.substr(0, slash);  // a path (ws://host/mqtt style) means nothing over TCP
+  }
+  if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
+    const std::string_view user_info = rest.substr(0, at);
+    const std::size_t colon = user_info.find(':');
+    out.username = std::string(user_info.substr(0, colon));
+    if (colon != std::string_view::npos) out.password = std::string(user_info.substr(colon + 1));
+    rest = rest.substr(at + 1);
+  }
+  std::string_view port_text;
+  if (rest.starts_with('[')) {
+    const std::size_t close = rest.find(']');
+    if (close == std::string_view::npos)
+      return unexpected(std::string("--url has an unclosed '[' in its host"));
+    out.host = std::string(rest.substr(1, close - 1));
+    const std::string_view after = rest.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return unexpected(std::string("--url has junk after ']'"));
+      port_text = after.substr(1);
+    }
+  } else {
+    const std::size_t colon = rest.rfind(':');
+    out.host = std::string(rest.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = rest.substr(colon + 1);
+  }
+  if (out.host.empty()) return unexpected("--url '" + std::string(url) + "' has no host");
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+      return unexpected("--url port '" + std::string(port_text) + "' is not in 1-65535");
+    }
+    out.port = static_cast<std::uint16_t>(port);
+  }
+  return Result{std::move(out)};
+}
+
+Expected<codec::ProtocolVersion, std::string> parse_version(std::string_view text) {
+  using codec::ProtocolVersion;
+  using Result = Expected<ProtocolVersion, std::string>;
+  for (std::string_view v : {"4", "311", "3.1.1", "mqttv311", "v311"}) {
+    if (text == v) return Result{ProtocolVersion::v3_1_1};
+  }
+  for (std::string_view v : {"5", "5.0", "mqttv5", "v5"}) {
+    if (text == v) return Result{ProtocolVersion::v5};
+  }
+  if (text == "3" || text == "31" || text == "mqttv31") {
+    return unexpected(
+        std::string("-V 3 (MQTT 3.1) is not supported by cicada-bench; use -V 4 or 5"));
+  }
+  return unexpected("-V '" + std::string(text) + "' is not a protocol version (want 4 or 5)");
+}
+
+namespace {
+
+std::optional<std::string> check_ranges(const Options& o) {
+  if (o.count == 0) return "-c must be at least 1";
+  if (o.qos > 2) return "-q must be 0, 1 or 2";
+  if (o.sub_qos && *o.sub_qos > 2) return "--sub-qos must be 0, 1 or 2";
+  if (o.inflight == 0 || o.inflight > 65535) return "--inflight must be in 1-65535";
+  if (o.connect_interval_ms < 0 || o.connect_rate < 0) return "-i / -R must not be negative";
+  if (o.publish_interval_ms < 0 || o.rate < 0) return "-I / --rate must not be negative";
+  if (o.duration_s < 0 || o.drain_s < 0) return "-d / --drain must not be negative";
+  if (o.connect_timeout_s <= 0) return "--conn-timeout must be positive";
+  if (o.max_fail_percent < 0 || o.max_fail_percent > 100) return "--max-fail must be in 0-100";
+  if (o.threads > 256) return "--threads must be at most 256";
+  const bool publishes = o.scenario == Scenario::pub || o.scenario == Scenario::pubsub;
+  if (publishes && o.payload_size < payload_header_size) {
+    return "-s must be at least " + std::to_string(payload_header_size) +
+           " bytes: the payload carries publisher, sequence number and send time";
+  }
+  if (o.payload_size > 64 * 1024 * 1024) return "-s must be at most 64 MiB";
+  if (o.scenario == Scenario::pubsub && o.subscribers == 0) return "--subs must be at least 1";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> finalize(Options& o) {
+  auto version = parse_version(o.version_text);
+  if (!version) return version.error();
+  o.version = *version;
+  if (!o.url.empty()) {
+    auto url = parse_url(o.url);
+    if (!url) return url.error();
+    o.host = url->host;
+    o.port = url->port;
+    if (url->username && !o.username) o.username = url->username;
+    if (url->password && !o.password) o.password = url->password;
+  }
+  if (o.password && !o.username && o.version != codec::ProtocolVersion::v5) {
+    return "-P needs -u with MQTT 3.1.1 [MQTT-3.1.2-22]";
+  }
+  if (o.session_expiry && o.version != codec::ProtocolVersion::v5) {
+    return "-x (session expiry) needs -V 5";
+  }
+  if (auto error = check_ranges(o)) return error;
+
+  if (o.topic.empty()) {
+    o.topic = o.scenario == Scenario::sub ? "cicada-bench/#" : "cicada-bench/%i";
+  }
+  if (auto error = check_template(o.topic)) return error;
+  if (o.scenario == Scenario::pubsub) {
+    if (o.sub_topic.empty()) o.sub_topic = wildcard_of(o.topic);
+    if (auto error = check_template(o.sub_topic)) return error;
+  }
+  if (!o.sub_qos) o.sub_qos = o.qos;
+  if (o.prefix.empty()) o.prefix = "cicada-bench-" + std::to_string(::getpid());
+  if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
+  return std::nullopt;
+}
+
+}  // namespace cicada::bench

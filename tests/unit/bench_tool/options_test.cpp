@@ -1,0 +1,112 @@
+// Flags that are parsed by hand: the broker URL, the protocol version, and the checks
+// finalize() makes before anything connects.
+#include "options.hpp"
+
+#include <gtest/gtest.h>
+
+namespace cicada::bench {
+namespace {
+
+TEST(ParseUrl, HostAndPort) {
+  auto url = parse_url("mqtt://broker.example:1884");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "broker.example");
+  EXPECT_EQ(url->port, 1884);
+  EXPECT_FALSE(url->username);
+}
+
+TEST(ParseUrl, DefaultPortAndTcpAlias) {
+  auto url = parse_url("tcp://10.0.0.1");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "10.0.0.1");
+  EXPECT_EQ(url->port, 1883);
+}
+
+TEST(ParseUrl, CredentialsAndIpv6) {
+  auto url = parse_url("mqtt://bob:s3cr:t@[::1]:2000/ignored");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->host, "::1");
+  EXPECT_EQ(url->port, 2000);
+  EXPECT_EQ(url->username, "bob");
+  EXPECT_EQ(url->password, "s3cr:t");
+}
+
+TEST(ParseUrl, TlsAndWebSocketAreNotSupportedYet) {
+  for (const char* text : {"mqtts://h:8883", "ws://h:8083/mqtt", "wss://h:8084/mqtt"}) {
+    auto url = parse_url(text);
+    ASSERT_FALSE(url) << text;
+    EXPECT_NE(url.error().find("not supported yet"), std::string::npos) << url.error();
+  }
+}
+
+TEST(ParseUrl, RejectsMalformed) {
+  EXPECT_FALSE(parse_url("broker:1883"));
+  EXPECT_FALSE(parse_url("http://broker"));
+  EXPECT_FALSE(parse_url("mqtt://"));
+  EXPECT_FALSE(parse_url("mqtt://h:0"));
+  EXPECT_FALSE(parse_url("mqtt://h:65536"));
+  EXPECT_FALSE(parse_url("mqtt://h:12ab"));
+  EXPECT_FALSE(parse_url("mqtt://[::1"));
+}
+
+TEST(ParseVersion, AcceptsTheUsualSpellings) {
+  for (const char* v : {"4", "311", "3.1.1", "mqttv311"}) {
+    auto version = parse_version(v);
+    ASSERT_TRUE(version) << v;
+    EXPECT_EQ(*version, codec::ProtocolVersion::v3_1_1);
+  }
+  for (const char* v : {"5", "mqttv5", "5.0"}) {
+    auto version = parse_version(v);
+    ASSERT_TRUE(version) << v;
+    EXPECT_EQ(*version, codec::ProtocolVersion::v5);
+  }
+  EXPECT_FALSE(parse_version("3"));
+  EXPECT_FALSE(parse_version("6"));
+  EXPECT_FALSE(parse_version(""));
+}
+
+TEST(Finalize, FillsDefaults) {
+  Options o;
+  o.scenario = Scenario::pubsub;
+  ASSERT_FALSE(finalize(o));
+  EXPECT_EQ(o.topic, "cicada-bench/%i");
+  EXPECT_EQ(o.sub_topic, "cicada-bench/+");
+  EXPECT_EQ(o.sub_qos, 0u);
+  EXPECT_FALSE(o.prefix.empty());
+  EXPECT_GE(o.threads, 1u);
+  Options s;
+  s.scenario = Scenario::sub;
+  ASSERT_FALSE(finalize(s));
+  EXPECT_EQ(s.topic, "cicada-bench/#");
+}
+
+TEST(Finalize, UrlWinsOverHostAndPort) {
+  Options o;
+  o.url = "mqtt://u:p@127.0.0.2:1999";
+  ASSERT_FALSE(finalize(o));
+  EXPECT_EQ(o.host, "127.0.0.2");
+  EXPECT_EQ(o.port, 1999);
+  EXPECT_EQ(o.username, "u");
+  EXPECT_EQ(o.password, "p");
+}
+
+TEST(Finalize, RejectsBadCombinations) {
+  const auto error_of = [](auto change) {
+    Options o;
+    change(o);
+    return finalize(o);
+  };
+  EXPECT_TRUE(error_of([](Options& o) { o.qos = 3; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.count = 0; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.payload_size = 31; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.inflight = 0; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.topic = "bench/%q"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.url = "wss://h"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.session_expiry = 10; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.password = "x"; }));
+  // A subscriber needs no payload header.
+  EXPECT_FALSE(error_of([](Options& o) { o.scenario = Scenario::sub, o.payload_size = 1; }));
+}
+
+}  // namespace
+}  // namespace cicada::bench
