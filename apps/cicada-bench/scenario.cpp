@@ -295,6 +295,8 @@ int run_scenario(const Options& options) {
   std::uint64_t previous_ns = start;
   std::uint64_t next_line = start + second_ns;
   while (controller.phase != Phase::done) {
+    // The controller thread only samples the workers' counters: it runs no event loop,
+    // so a short sleep between samples blocks nothing.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const std::uint64_t now = monotonic_ns();
     const Snapshot s = sample(workers);

@@ -12,7 +12,7 @@
 #include <cicada/codec/encode.hpp>
 #include <cicada/codec/parser.hpp>
 
-#include "alloc_hook.hpp"
+#include "alloc_counter.hpp"
 #include "clock.hpp"
 #include "payload.hpp"
 
