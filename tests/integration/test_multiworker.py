@@ -235,9 +235,6 @@ def first_inversion(messages):
     return None
 
 
-@pytest.mark.xfail(strict=True, reason="broker bug: a delivery routed to a session's old worker "
-                   "during a cross-worker takeover is forwarded late and overtaken by later "
-                   "messages routed straight to the new worker")
 def test_session_move_keeps_each_publishers_order(four_workers, clients):
     """3.1.1 [MQTT-4.6.0-5] / 5.0 [MQTT-4.6.0-5]: PUBLISH packets go to a subscriber
     in the order they were received from a given client (same topic and QoS), and

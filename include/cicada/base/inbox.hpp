@@ -3,7 +3,8 @@
 // reports whether the inbox went from empty to non-empty, so a producer wakes the
 // consumer's loop only then (STYLE.md 6: wake on empty-to-non-empty).
 // The inbox is bounded: a push beyond `capacity` is refused and the producer counts
-// the drop under its own reason.
+// the drop under its own reason. Control items that must never be lost (a session on
+// its way between workers) are pushed with `bounded = false`.
 // Thread-safety: push() from any thread; drain() only from the owning worker.
 #pragma once
 
@@ -21,9 +22,9 @@ class Inbox {
 
   explicit Inbox(std::size_t capacity = 1 << 20) : capacity_(capacity) {}
 
-  PushResult push(T item) {
+  PushResult push(T item, bool bounded = true) {
     std::lock_guard lock(mutex_);
-    if (items_.size() >= capacity_) return PushResult::full;
+    if (bounded && items_.size() >= capacity_) return PushResult::full;
     items_.push_back(std::move(item));
     return items_.size() == 1 ? PushResult::woke : PushResult::queued;
   }

@@ -57,7 +57,9 @@ void Worker::shutdown() {
 }
 
 void Worker::post(std::function<void(Worker&)> task) {
-  enqueue(Task{{}, std::move(task)});
+  // Control tasks (sessions moving, fences) are never refused: losing one would
+  // strand a session. They are few; the bound is for deliveries.
+  enqueue(Task{{}, std::move(task)}, /*bounded=*/false);
 }
 
 void Worker::post_to(std::uint32_t worker, std::function<void(Worker&)> task) {
@@ -78,8 +80,12 @@ void Worker::dispatch(std::vector<Delivery>&& batch) {
   enqueue(Task{std::move(batch), {}});
 }
 
-void Worker::enqueue(Task task) {
-  switch (inbox_.push(std::move(task))) {
+void Worker::forward(std::vector<Delivery>&& batch) {
+  enqueue(Task{std::move(batch), {}, /*forwarded=*/true});
+}
+
+void Worker::enqueue(Task task, bool bounded) {
+  switch (inbox_.push(std::move(task), bounded)) {
     case Inbox<Task>::PushResult::woke:
       boost::asio::post(io_, [this] { drain_inbox(); });
       break;
@@ -97,21 +103,22 @@ void Worker::drain_inbox() {
     if (task.run) {
       task.run(*this);
     } else {
-      deliver(task.deliveries);
+      deliver(task.deliveries, task.forwarded);
     }
   }
   drained_.clear();
 }
 
-void Worker::deliver(std::vector<Delivery>& batch) {
+void Worker::deliver(std::vector<Delivery>& batch, bool forwarded) {
   const TimePoint now = this->now();
   std::unordered_map<std::uint32_t, std::vector<Delivery>> elsewhere;
   for (Delivery& delivery : batch) {
     SessionHandle* handle = delivery.session.get();
-    if (Session* session = local_session(handle)) {
+    if (auto arriving = arriving_.find(handle); arriving != arriving_.end()) {
+      Arrival& arrival = arriving->second;
+      (forwarded ? arrival.forwarded : arrival.direct).push_back(std::move(delivery));
+    } else if (Session* session = local_session(handle)) {
       session->deliver(delivery.message, std::move(delivery.options), now);
-    } else if (auto arriving = arriving_.find(handle); arriving != arriving_.end()) {
-      arriving->second.push_back(std::move(delivery));
     } else if (std::uint32_t owner = handle->worker.load(std::memory_order_acquire);
                owner != index_) {
       // The session moved while the delivery was on its way: follow it.
@@ -120,7 +127,7 @@ void Worker::deliver(std::vector<Delivery>& batch) {
     // Otherwise the session ended: nothing is owed to it.
   }
   for (auto& [owner, deliveries] : elsewhere)
-    peers_.at(owner)->dispatch(std::move(deliveries));
+    peers_.at(owner)->forward(std::move(deliveries));
 }
 
 void Worker::adopt(std::shared_ptr<Connection> connection) {

@@ -66,11 +66,15 @@ class Worker {
   void post_to(std::uint32_t worker, std::function<void(Worker&)> task);
   // From any thread (the router): deliveries for sessions this worker owns.
   void dispatch(std::vector<Delivery>&& batch);
+  // From another worker: deliveries routed to it for a session that has since moved
+  // here, passed on in the order that worker received them.
+  void forward(std::vector<Delivery>&& batch);
 
   // --- on the worker's thread ----------------------------------------------------
   void adopt(std::shared_ptr<Connection> connection);
   void forget(Connection& connection);
-  void deliver(std::vector<Delivery>& batch);
+  // `forwarded`: the batch comes from a session's previous owner (see Arrival).
+  void deliver(std::vector<Delivery>& batch, bool forwarded = false);
 
   // Finds or takes over the session of `client_id` for `connection`; answers with
   // connection.on_session_ready(), possibly after a round trip to another worker.
@@ -92,6 +96,20 @@ class Worker {
   struct Task {
     std::vector<Delivery> deliveries;
     std::function<void(Worker&)> run;
+    bool forwarded = false;
+  };
+  // A session on its way here from another worker. Deliveries routed to the old
+  // owner before the move reach this worker through it (`forwarded`); deliveries
+  // routed here since the move come straight from the publishers' workers and may
+  // overtake them. So the straight ones wait until the old owner says that nothing
+  // routed to it is still on its way (`cleared`, see fence_move): each publisher's
+  // messages then go out in the order it sent them [MQTT-4.6.0-5].
+  struct Arrival {
+    std::unique_ptr<Session> session;
+    bool parcel = false;   // the session, or word that it ended, has come
+    bool cleared = false;  // the old owner has passed on everything routed to it
+    std::vector<Delivery> forwarded;
+    std::vector<Delivery> direct;
   };
   struct PendingWill {
     MessagePtr message;
@@ -102,7 +120,7 @@ class Worker {
     bool clean_start;
   };
 
-  void enqueue(Task task);
+  void enqueue(Task task, bool bounded = true);
   void drain_inbox();
   void schedule_tick();
   void tick();
@@ -110,7 +128,14 @@ class Worker {
   void install_session(std::unique_ptr<Session> session);
   void take_over_here(const SessionHandlePtr& handle, std::uint32_t to_worker, bool clean_start);
   SessionLimits session_limits() const;
-  void receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session);
+  // The session (null when it ended) has come; `cleared` when no fence is needed.
+  void receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session,
+                       bool cleared);
+  void session_cleared(const SessionHandlePtr& handle);
+  void finish_arrival(const SessionHandlePtr& handle);
+  // After a session left this worker for `to`: asks every other worker to finish
+  // what it routed here, then tells `to` the session is cleared.
+  void fence_move(const SessionHandlePtr& handle, std::uint32_t to);
   Session* local_session(SessionHandle* handle);
 
   std::uint32_t index_;
@@ -129,7 +154,7 @@ class Worker {
   std::unordered_map<SessionHandle*, std::unique_ptr<Session>> sessions_;
   // Sessions on their way here from another worker: deliveries that arrive first
   // wait, and so does the connection that asked for the session.
-  std::unordered_map<SessionHandle*, std::vector<Delivery>> arriving_;
+  std::unordered_map<SessionHandle*, Arrival> arriving_;
   std::unordered_map<SessionHandle*, Waiting> waiting_;
   // Takeovers asked of a session that is still arriving here: run once it arrives.
   std::unordered_map<SessionHandle*, std::vector<std::pair<std::uint32_t, bool>>> deferred_;

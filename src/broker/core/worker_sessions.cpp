@@ -68,8 +68,9 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
         self.take_over_here(handle, to, clean_start);
       });
     } else {
-      // The session ended meanwhile: the new connection starts a fresh one.
-      post_to(to, [handle](Worker& self) { self.receive_session(handle, nullptr); });
+      // The session ended meanwhile: the new connection starts a fresh one. Nothing
+      // routed here for it is owed, so there is nothing to fence.
+      post_to(to, [handle](Worker& self) { self.receive_session(handle, nullptr, true); });
     }
     return;
   }
@@ -96,17 +97,59 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
   }
   handle->worker.store(to, std::memory_order_release);
   if (to == index_) {
-    receive_session(handle, std::move(moving));
-  } else {
-    // std::function needs a copyable callable: the session travels in a shared_ptr.
-    auto parcel = std::make_shared<std::unique_ptr<Session>>(std::move(moving));
-    post_to(to,
-            [handle, parcel](Worker& self) { self.receive_session(handle, std::move(*parcel)); });
+    receive_session(handle, std::move(moving), true);
+    return;
+  }
+  // std::function needs a copyable callable: the session travels in a shared_ptr.
+  auto parcel = std::make_shared<std::unique_ptr<Session>>(std::move(moving));
+  post_to(to, [handle, parcel](Worker& self) {
+    self.receive_session(handle, std::move(*parcel), false);
+  });
+  fence_move(handle, to);
+}
+
+void Worker::fence_move(const SessionHandlePtr& handle, std::uint32_t to) {
+  // A worker that read the old owner (this one) from the handle before the move
+  // pushed its deliveries into this worker's inbox within the same task. Once it
+  // has run a later task, its answer lands here behind them, and they have been
+  // passed on to `to` (inboxes keep each producer's order). When every worker has
+  // answered, `to` may deliver what was routed straight to it.
+  auto remaining = std::make_shared<std::size_t>(0);
+  for (Worker* peer : peers_)
+    if (peer != this) ++*remaining;
+  const std::uint32_t home = index_;
+  for (Worker* peer : peers_) {
+    if (peer == this) continue;
+    peer->post([handle, home, to, remaining](Worker& other) {
+      other.post_to(home, [handle, to, remaining](Worker& self) {
+        if (--*remaining > 0) return;
+        self.post_to(to, [handle](Worker& next) { next.session_cleared(handle); });
+      });
+    });
   }
 }
 
-void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session) {
+void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session,
+                             bool cleared) {
+  Arrival& arrival = arriving_[handle.get()];
+  arrival.session = std::move(session);
+  arrival.parcel = true;
+  arrival.cleared = arrival.cleared || cleared;
+  if (arrival.cleared) finish_arrival(handle);
+}
+
+void Worker::session_cleared(const SessionHandlePtr& handle) {
+  auto it = arriving_.find(handle.get());
+  if (it == arriving_.end()) return;
+  it->second.cleared = true;
+  if (it->second.parcel) finish_arrival(handle);
+}
+
+void Worker::finish_arrival(const SessionHandlePtr& handle) {
   SessionHandle* key = handle.get();
+  auto node = arriving_.extract(key);
+  Arrival arrival = std::move(node.mapped());
+  std::unique_ptr<Session> session = std::move(arrival.session);
   router_.takeover_finished(handle);
   std::shared_ptr<Connection> connection;
   bool clean_start = false;
@@ -128,17 +171,14 @@ void Worker::receive_session(const SessionHandlePtr& handle, std::unique_ptr<Ses
   install_session(std::move(session));
   Session& installed = *local_session(key);
 
-  std::vector<Delivery> buffered;
-  if (auto it = arriving_.find(key); it != arriving_.end()) {
-    buffered = std::move(it->second);
-    arriving_.erase(it);
-  }
   if (connection && !connection->closed()) {
     connection->on_session_ready(installed, present);
   } else {
     installed.detach(now());
   }
-  deliver(buffered);
+  // What the old owner passed on was routed before anything routed straight here.
+  deliver(arrival.forwarded);
+  deliver(arrival.direct);
 
   if (auto deferred = deferred_.find(key); deferred != deferred_.end()) {
     auto requests = std::move(deferred->second);
