@@ -2,9 +2,11 @@
 #include "connection.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 
 #include <cicada/codec/encode.hpp>
 
@@ -51,6 +53,12 @@ void Connection::wait_readable() {
 }
 
 void Connection::on_readable() {
+  if (worker_.throttled() && state_ == State::connected) {
+    // Another worker has too many of this one's deliveries waiting: leave the bytes
+    // in the socket, so the publisher slows down, until it catches up.
+    worker_.stall(weak_from_this());
+    return;
+  }
   if (!drain_packets()) return;
   // Read what is there, without blocking, straight into the parser's buffer.
   for (int reads = 0; reads < 16; ++reads) {
@@ -82,6 +90,11 @@ bool Connection::drain_packets() {
     last_packet_at_ = worker_.now();
     handle(**next);
   }
+}
+
+void Connection::resume_after_stall() {
+  if (state_ == State::closing || state_ == State::closed) return;
+  on_readable();
 }
 
 void Connection::resume_reading() {
@@ -131,10 +144,17 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
   const codec::Publish& publish = aliased ? *aliased : original;
   const std::size_t header = codec::publish_header_size(publish, version_);
   const std::size_t offset = out_bytes_.size();
-  out_bytes_.resize(offset + header);
-  codec::encode_publish_header(
-      publish, version_, {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, header});
-  if (!publish.payload.empty()) {
+  // Small payloads are copied: cheaper than an iovec and a reference held on the
+  // message (whose count other workers touch too), and they keep writes contiguous.
+  constexpr std::size_t copy_payload_up_to = 512;
+  const bool copy = publish.payload.size() <= copy_payload_up_to;
+  out_bytes_.resize(offset + header + (copy ? publish.payload.size() : 0));
+  auto* out = reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset;
+  codec::encode_publish_header(publish, version_, {out, header});
+  if (copy) {
+    if (!publish.payload.empty())
+      std::memcpy(out + header, publish.payload.data(), publish.payload.size());
+  } else {
     out_splices_.push_back({out_bytes_.size(), message, publish.payload});
     out_payload_bytes_ += publish.payload.size();
   }
@@ -164,48 +184,105 @@ void Connection::schedule_flush() {
 
 void Connection::flush() {
   if (write_in_flight_ || state_ == State::closed) return;
-  if (out_bytes_.empty()) {
+  // Write as much as the socket takes now, in gathered writes; wait for it to become
+  // writable only when it is full.
+  constexpr int max_iov = 256;
+  iovec iov[max_iov];
+  while (queued_bytes() > 0) {
+    int count = 0;
+    std::size_t total = 0;
+    std::size_t from = out_sent_;
+    auto add = [&](const char* data, std::size_t size) {
+      iov[count].iov_base = const_cast<char*>(data);
+      iov[count].iov_len = size;
+      total += size;
+      ++count;
+    };
+    std::size_t i = out_next_splice_;
+    for (; i < out_splices_.size() && count + 2 <= max_iov; ++i) {
+      const Splice& splice = out_splices_[i];
+      if (splice.offset > from) add(out_bytes_.data() + from, splice.offset - from);
+      const std::size_t skip = i == out_next_splice_ ? out_splice_sent_ : 0;
+      add(splice.payload.data() + skip, splice.payload.size() - skip);
+      from = splice.offset;
+    }
+    // The bytes after the last splice, once every splice is in this write.
+    if (i == out_splices_.size() && count < max_iov && from < out_bytes_.size()) {
+      add(out_bytes_.data() + from, out_bytes_.size() - from);
+    }
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(socket_.native_handle(), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      out_bytes_.clear();
+      out_splices_.clear();
+      out_sent_ = out_next_splice_ = out_splice_sent_ = out_payload_bytes_ = 0;
+      close(std::string("write error: ") + std::strerror(errno));
+      finish_close();
+      return;
+    }
+    consume_output(static_cast<std::size_t>(n));
+    if (static_cast<std::size_t>(n) < total) break;  // the socket's buffer is full
+  }
+  if (queued_bytes() == 0) {
     if (state_ == State::closing) finish_close();
     return;
   }
-  writing_.swap(out_bytes_);
-  writing_splices_.swap(out_splices_);
-  out_bytes_.clear();
-  out_splices_.clear();
-  out_payload_bytes_ = 0;
-
-  std::vector<asio::const_buffer> buffers;
-  buffers.reserve(2 * writing_splices_.size() + 1);
-  std::size_t from = 0;
-  writing_bytes_ = writing_.size();
-  for (const Splice& splice : writing_splices_) {
-    if (splice.offset > from) buffers.emplace_back(writing_.data() + from, splice.offset - from);
-    buffers.emplace_back(splice.payload.data(), splice.payload.size());
-    writing_bytes_ += splice.payload.size();
-    from = splice.offset;
-  }
-  if (from < writing_.size()) buffers.emplace_back(writing_.data() + from, writing_.size() - from);
-
   write_in_flight_ = true;
-  asio::async_write(
-      socket_, buffers,
-      [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
-        self->write_in_flight_ = false;
-        self->writing_.clear();
-        self->writing_splices_.clear();
-        self->writing_bytes_ = 0;
-        if (error) {
-          if (!self->closed()) {
-            self->out_bytes_.clear();
-            self->out_splices_.clear();
-            self->out_payload_bytes_ = 0;
-            self->close("write error: " + error.message());
-            self->finish_close();
-          }
-          return;
-        }
-        self->flush();
-      });
+  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+                     [self = shared_from_this()](const boost::system::error_code& error) {
+                       self->write_in_flight_ = false;
+                       if (error) {
+                         if (!self->closed()) {
+                           self->close("write error: " + error.message());
+                           self->finish_close();
+                         }
+                         return;
+                       }
+                       self->flush();
+                     });
+}
+
+void Connection::consume_output(std::size_t n) {
+  while (n > 0) {
+    const std::size_t until = out_next_splice_ < out_splices_.size()
+                                  ? out_splices_[out_next_splice_].offset
+                                  : out_bytes_.size();
+    if (out_sent_ < until) {
+      const std::size_t step = std::min(n, until - out_sent_);
+      out_sent_ += step;
+      n -= step;
+      continue;
+    }
+    Splice& splice = out_splices_[out_next_splice_];
+    const std::size_t step = std::min(n, splice.payload.size() - out_splice_sent_);
+    out_splice_sent_ += step;
+    out_payload_bytes_ -= step;
+    n -= step;
+    if (out_splice_sent_ == splice.payload.size()) {
+      splice.message.reset();  // the payload is written: let the message go
+      ++out_next_splice_;
+      out_splice_sent_ = 0;
+    }
+  }
+  if (out_sent_ == out_bytes_.size() && out_next_splice_ == out_splices_.size()) {
+    out_bytes_.clear();
+    out_splices_.clear();
+    out_sent_ = out_next_splice_ = 0;
+  } else if (out_sent_ >= 64 * 1024 && out_sent_ * 2 >= out_bytes_.size()) {
+    // A client that keeps the socket full: drop the written prefix now and then, so
+    // the buffer stays bounded by what is unsent.
+    out_bytes_.erase(0, out_sent_);
+    out_splices_.erase(out_splices_.begin(),
+                       out_splices_.begin() + static_cast<std::ptrdiff_t>(out_next_splice_));
+    for (Splice& splice : out_splices_)
+      splice.offset -= out_sent_;
+    out_sent_ = 0;
+    out_next_splice_ = 0;
+  }
 }
 
 void Connection::close(std::string_view why, std::optional<codec::ReasonCode> reason) {
@@ -241,7 +318,7 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   }
   closing_since_ = worker_.now();
   state_ = State::closing;
-  if (!write_in_flight_ && out_bytes_.empty()) finish_close();
+  if (!write_in_flight_ && queued_bytes() == 0) finish_close();
 }
 
 void Connection::finish_close() {

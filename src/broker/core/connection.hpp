@@ -56,6 +56,9 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // delay; a delayed Will of a resumed session is cancelled [MQTT-3.1.3-9].
   void kick_for_takeover(bool session_ends);
 
+  // The worker stopped being throttled: read what waited meanwhile.
+  void resume_after_stall();
+
   const std::string& client_id() const noexcept { return client_id_; }
   bool closed() const noexcept { return state_ == State::closed; }
   Session* session() const noexcept { return session_; }
@@ -71,8 +74,10 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void finish_close();
   // Unsent output, payloads included: what mqtt.max_outbound_bytes bounds.
   std::size_t queued_bytes() const noexcept {
-    return out_bytes_.size() + out_payload_bytes_ + writing_bytes_;
+    return out_bytes_.size() - out_sent_ + out_payload_bytes_;
   }
+  // Marks `n` more bytes of the output stream as written.
+  void consume_output(std::size_t n);
 
   // Protocol
   void handle(codec::ParsedPacket& parsed);
@@ -107,8 +112,10 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   State state_ = State::awaiting_connect;
   codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
 
-  // Output: bytes of whole packets and PUBLISH headers, with payload slices spliced
-  // in at their offsets.
+  // Output: bytes of whole packets and PUBLISH headers (small payloads copied in),
+  // with larger payloads spliced in at their offsets, written straight from the
+  // shared message. out_sent_ bytes of out_bytes_, the splices before
+  // out_next_splice_ and out_splice_sent_ bytes of the next one are written.
   struct Splice {
     std::size_t offset;  // position in out_bytes_ after which the payload goes
     MessagePtr message;  // keeps the payload alive until written
@@ -116,12 +123,12 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   };
   std::string out_bytes_;
   std::vector<Splice> out_splices_;
-  std::string writing_;
-  std::vector<Splice> writing_splices_;
-  std::size_t writing_bytes_ = 0;
-  std::size_t out_payload_bytes_ = 0;  // payload bytes spliced into out_bytes_
+  std::size_t out_sent_ = 0;
+  std::size_t out_next_splice_ = 0;
+  std::size_t out_splice_sent_ = 0;
+  std::size_t out_payload_bytes_ = 0;  // unsent payload bytes of the splices
   TimePoint closing_since_{};
-  bool write_in_flight_ = false;
+  bool write_in_flight_ = false;  // waiting for the socket to take more
   bool flush_scheduled_ = false;
   bool read_paused_ = false;
 

@@ -102,17 +102,19 @@ void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
     // newest), then the oldest message.
     ++stats_.dropped_queue_full;
     if (limits_.max_mqueue_len == 0) return;
-    auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Queued& q) {
-      return q.options.qos == QoS::at_most_once;
-    });
-    if (oldest_qos0 != queue_.end()) {
+    if (queued_qos0_ > 0) {
+      auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Queued& q) {
+        return q.options.qos == QoS::at_most_once;
+      });
       queue_.erase(oldest_qos0);
+      --queued_qos0_;
     } else if (qos0) {
       return;
     } else {
       queue_.pop_front();
     }
   }
+  if (qos0) ++queued_qos0_;
   queue_.push_back({message, std::move(options)});
 }
 
@@ -151,6 +153,7 @@ void Session::pump(TimePoint now) {
       SendResult result = send_now(next.message, next.options, 0, false, false, now);
       if (result == SendResult::overloaded) return;
       queue_.pop_front();
+      --queued_qos0_;
       continue;
     }
     if (!window_open()) return;
@@ -236,6 +239,7 @@ std::vector<std::pair<MessagePtr, DeliveryOptions>> Session::take_undelivered() 
   for (auto& queued : queue_)
     out.emplace_back(std::move(queued.message), std::move(queued.options));
   queue_.clear();
+  queued_qos0_ = 0;
   return out;
 }
 

@@ -159,6 +159,8 @@ class Session {
   std::uint64_t sequence_ = 0;
   std::uint16_t last_packet_id_ = 0;
   std::deque<Queued> queue_;
+  std::size_t queued_qos0_ = 0;  // entries of queue_ at QoS 0: a full queue of QoS 1/2
+                                 // then drops without searching it
   std::map<std::uint16_t, TimePoint> awaiting_rel_;  // id -> when the PUBLISH arrived
   std::map<std::string, StoredSubscription> subscriptions_;
   std::optional<TimePoint> expires_at_;

@@ -21,6 +21,8 @@ Worker::~Worker() {
 
 void Worker::set_peers(std::vector<Worker*> peers) {
   peers_ = std::move(peers);
+  outgoing_.resize(peers_.size());
+  waiting_for_drain_ = std::make_unique<std::atomic<bool>[]>(peers_.size());
 }
 
 void Worker::start() {
@@ -77,6 +79,12 @@ void Worker::dispatch(std::vector<Delivery>&& batch) {
     deliver(batch);
     return;
   }
+  // Found by another worker: it hands them over with everything else it found for
+  // this one during its loop turn.
+  if (current_worker != nullptr) {
+    current_worker->stage(index_, std::move(batch));
+    return;
+  }
   enqueue(Task{std::move(batch), {}});
 }
 
@@ -84,7 +92,69 @@ void Worker::forward(std::vector<Delivery>&& batch) {
   enqueue(Task{std::move(batch), {}, /*forwarded=*/true});
 }
 
+void Worker::stage(std::uint32_t target, std::vector<Delivery>&& batch) {
+  std::vector<Delivery>& out = outgoing_[target];
+  if (out.empty()) {
+    out = std::move(batch);
+  } else {
+    out.insert(out.end(), std::make_move_iterator(batch.begin()),
+               std::make_move_iterator(batch.end()));
+  }
+  if (hand_off_scheduled_) return;
+  hand_off_scheduled_ = true;
+  // Posted behind the handlers already due, so one hand-off carries what all of
+  // them found.
+  boost::asio::post(io_, [this] { hand_off(); });
+}
+
+void Worker::hand_off() {
+  hand_off_scheduled_ = false;
+  for (std::uint32_t target = 0; target < outgoing_.size(); ++target) {
+    std::vector<Delivery>& out = outgoing_[target];
+    if (out.empty()) continue;
+    Worker& peer = *peers_[target];
+    peer.enqueue(Task{std::move(out), {}});
+    out.clear();
+    if (peer.queued_deliveries_.load(std::memory_order_relaxed) <= inbox_high_mark) continue;
+    throttled_ = true;
+    peer.waiting_for_drain_[index_].store(true, std::memory_order_seq_cst);
+    peer.any_waiting_for_drain_.store(true, std::memory_order_seq_cst);
+    // The peer may have drained between the check and the mark: look again, so a
+    // wake-up is never missed.
+    if (peer.queued_deliveries_.load(std::memory_order_seq_cst) <= inbox_low_mark) {
+      throttled_ = false;
+    }
+  }
+}
+
+void Worker::stall(std::weak_ptr<Connection> connection) {
+  stalled_.push_back(std::move(connection));
+}
+
+void Worker::unthrottle() {
+  if (!throttled_) return;
+  throttled_ = false;
+  std::vector<std::weak_ptr<Connection>> stalled;
+  stalled.swap(stalled_);
+  for (auto& weak : stalled) {
+    if (auto connection = weak.lock()) connection->resume_after_stall();
+  }
+}
+
+void Worker::wake_throttled_peers() {
+  if (!any_waiting_for_drain_.load(std::memory_order_seq_cst)) return;
+  if (queued_deliveries_.load(std::memory_order_seq_cst) > inbox_low_mark) return;
+  any_waiting_for_drain_.store(false, std::memory_order_seq_cst);
+  for (std::uint32_t i = 0; i < peers_.size(); ++i) {
+    if (waiting_for_drain_[i].exchange(false, std::memory_order_seq_cst)) {
+      peers_[i]->post([](Worker& self) { self.unthrottle(); });
+    }
+  }
+}
+
 void Worker::enqueue(Task task, bool bounded) {
+  const std::size_t deliveries = task.deliveries.size();
+  queued_deliveries_.fetch_add(deliveries, std::memory_order_relaxed);
   switch (inbox_.push(std::move(task), bounded)) {
     case Inbox<Task>::PushResult::woke:
       boost::asio::post(io_, [this] { drain_inbox(); });
@@ -92,6 +162,7 @@ void Worker::enqueue(Task task, bool bounded) {
     case Inbox<Task>::PushResult::queued:
       break;
     case Inbox<Task>::PushResult::full:
+      queued_deliveries_.fetch_sub(deliveries, std::memory_order_relaxed);
       stats_.inbox_full_drops.fetch_add(1, std::memory_order_relaxed);
       break;
   }
@@ -104,9 +175,11 @@ void Worker::drain_inbox() {
       task.run(*this);
     } else {
       deliver(task.deliveries, task.forwarded);
+      queued_deliveries_.fetch_sub(task.deliveries.size(), std::memory_order_seq_cst);
     }
   }
   drained_.clear();
+  wake_throttled_peers();
 }
 
 void Worker::deliver(std::vector<Delivery>& batch, bool forwarded) {

@@ -9,6 +9,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <thread>
@@ -50,7 +51,15 @@ class Worker {
   Router& router() noexcept { return router_; }
   AuthHooks& auth() noexcept { return auth_; }
   WorkerStats& stats() noexcept { return stats_; }
-  TimePoint now() const noexcept { return Clock::now(); }
+  // The coarse monotonic clock: the same time base as steady_clock, to a few
+  // milliseconds, at a fraction of the cost. The broker reads it for every packet
+  // (keep-alive, expiry) and needs no finer resolution.
+  TimePoint now() const noexcept {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return TimePoint(std::chrono::duration_cast<Clock::duration>(
+        std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+  }
 
   // The other workers, for session takeover and forwarding; set before start().
   void set_peers(std::vector<Worker*> peers);
@@ -71,6 +80,12 @@ class Worker {
   void forward(std::vector<Delivery>&& batch);
 
   // --- on the worker's thread ----------------------------------------------------
+  // True while a worker this one hands deliveries to has too many waiting: this
+  // worker's connections stop reading until it catches up, so the publishers feel
+  // TCP back-pressure instead of the broker queueing without bound.
+  bool throttled() const noexcept { return throttled_; }
+  // A connection that wanted to read while throttled: read again once unthrottled.
+  void stall(std::weak_ptr<Connection> connection);
   void adopt(std::shared_ptr<Connection> connection);
   void forget(Connection& connection);
   // `forwarded`: the batch comes from a session's previous owner (see Arrival).
@@ -121,6 +136,12 @@ class Worker {
   };
 
   void enqueue(Task task, bool bounded = true);
+  // Batched hand-off (DESIGN.md): deliveries for another worker found while this
+  // one runs are gathered and handed over once per loop turn, in one inbox push.
+  void stage(std::uint32_t target, std::vector<Delivery>&& batch);
+  void hand_off();
+  void unthrottle();
+  void wake_throttled_peers();
   void drain_inbox();
   void schedule_tick();
   void tick();
@@ -148,6 +169,18 @@ class Worker {
   std::vector<Worker*> peers_;
   Inbox<Task> inbox_;
   std::vector<Task> drained_;
+  // Deliveries pushed into inbox_ and not yet delivered (any thread adds, this
+  // worker subtracts). Above the high mark, producers throttle themselves; below the
+  // low mark, those waiting (waiting_for_drain_[i]) are told to go on.
+  static constexpr std::size_t inbox_high_mark = 32 * 1024;
+  static constexpr std::size_t inbox_low_mark = 8 * 1024;
+  std::atomic<std::size_t> queued_deliveries_{0};
+  std::atomic<bool> any_waiting_for_drain_{false};
+  std::unique_ptr<std::atomic<bool>[]> waiting_for_drain_;
+  std::vector<std::vector<Delivery>> outgoing_;  // per worker, see stage()
+  bool hand_off_scheduled_ = false;
+  bool throttled_ = false;
+  std::vector<std::weak_ptr<Connection>> stalled_;
   bool stopping_ = false;
 
   std::unordered_set<std::shared_ptr<Connection>> connections_;

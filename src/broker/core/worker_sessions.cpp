@@ -75,6 +75,10 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
     return;
   }
   Session& session = *it->second;
+  // A session without expiry ends with its connection (MQTT 5.0 3.1.2.11.2): if
+  // that connection has closed and the end is merely not yet processed, there is
+  // nothing to resume.
+  const bool ended = !session.online() && session.expiry_interval == 0;
   // [MQTT-3.1.4-3] the existing connection of this client is closed (MQTT 5: 0x8E).
   if (auto* connection = dynamic_cast<Connection*>(session.sink())) {
     connection->kick_for_takeover(clean_start);
@@ -88,7 +92,7 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
     if (clean_start) publish(will->second.message);
     pending_wills_.erase(will);
   }
-  if (clean_start) {
+  if (clean_start || ended) {
     // [MQTT-3.1.2-4] Clean Start: the existing session is discarded.
     for (const auto& [filter, subscription] : moving->subscriptions()) {
       router_.unsubscribe(filter, key->id());
@@ -121,6 +125,7 @@ void Worker::fence_move(const SessionHandlePtr& handle, std::uint32_t to) {
   for (Worker* peer : peers_) {
     if (peer == this) continue;
     peer->post([handle, home, to, remaining](Worker& other) {
+      other.hand_off();  // what it gathered for `home` goes ahead of the answer
       other.post_to(home, [handle, to, remaining](Worker& self) {
         if (--*remaining > 0) return;
         self.post_to(to, [handle](Worker& next) { next.session_cleared(handle); });
