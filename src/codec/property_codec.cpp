@@ -373,6 +373,7 @@ class OrderedWriter {
 
 void write_properties(wire::Writer& w, const Properties& p, std::size_t size) noexcept {
   w.varint(static_cast<std::uint32_t>(size));
+  if (size == 0) return;  // the common case: nothing to walk
   OrderedWriter writer(w, p);
   for (std::uint8_t i = 0; i < p.layout.count; ++i)
     writer.write(static_cast<I>(p.layout.ids[i]));

@@ -133,8 +133,8 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
   // a Topic Alias property adds 3 bytes, which must still fit.
   std::optional<codec::Publish> aliased;
   constexpr std::size_t alias_property_size = 3;
-  if (v5() && full_size + alias_property_size <= client_max_packet_size_) {
-    auto choice = outbound_aliases_.choose(original.topic);
+  if (outbound_aliases_ && full_size + alias_property_size <= client_max_packet_size_) {
+    auto choice = outbound_aliases_->choose(original.topic);
     if (choice.alias != 0) {
       aliased = original;
       aliased->properties.topic_alias = choice.alias;
@@ -269,8 +269,10 @@ void Connection::consume_output(std::size_t n) {
     }
   }
   if (out_sent_ == out_bytes_.size() && out_next_splice_ == out_splices_.size()) {
-    out_bytes_.clear();
-    out_splices_.clear();
+    // Everything is written: give the buffers back, so an idle connection holds none
+    // (a busy one allocates again once per flush, not per message).
+    std::string().swap(out_bytes_);
+    std::vector<Splice>().swap(out_splices_);
     out_sent_ = out_next_splice_ = 0;
   } else if (out_sent_ >= 64 * 1024 && out_sent_ * 2 >= out_bytes_.size()) {
     // A client that keeps the socket full: drop the written prefix now and then, so

@@ -135,8 +135,9 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // Session and CONNECT state
   std::string client_id_;
   std::optional<std::string> username_;
-  Session* session_ = nullptr;             // owned by the worker
-  std::optional<codec::Connect> connect_;  // kept while authenticating
+  Session* session_ = nullptr;               // owned by the worker
+  std::unique_ptr<codec::Connect> connect_;  // kept while authenticating (on the heap:
+                                             // it is large and idle connections are many)
   SharedBuffer connect_owner_;
   MessagePtr will_;  // compact copy of the Will, once connected
   std::uint32_t will_delay_ = 0;
@@ -151,7 +152,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool assigned_id_ = false;
   bool server_keep_alive_changed_ = false;
   protocol::InboundTopicAliases inbound_aliases_;
-  protocol::OutboundTopicAliases outbound_aliases_;
+  // Only for clients that accept topic aliases (most do not): kept off idle connections.
+  std::unique_ptr<protocol::OutboundTopicAliases> outbound_aliases_;
   std::string close_reason_;
 };
 

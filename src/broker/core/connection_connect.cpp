@@ -101,7 +101,9 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   if (v5()) {
     inbound_aliases_.set_maximum(config.max_topic_alias);
     // [MQTT-3.3.2-11] never more aliases than the client's Topic Alias Maximum.
-    outbound_aliases_ = protocol::OutboundTopicAliases(p.topic_alias_maximum.value_or(0));
+    if (p.topic_alias_maximum.value_or(0) > 0) {
+      outbound_aliases_ = std::make_unique<protocol::OutboundTopicAliases>(*p.topic_alias_maximum);
+    }
   }
   if (v5()) {
     requested_expiry_ = p.session_expiry_interval.value_or(0);
@@ -112,7 +114,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
 
   if (connect.username) username_ = std::string(*connect.username);
-  connect_ = std::move(connect);
+  connect_ = std::make_unique<codec::Connect>(std::move(connect));
   connect_owner_ = owner;
   state_ = State::authenticating;
   // Packets pipelined behind CONNECT wait until the CONNACK is decided.

@@ -75,9 +75,30 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
     store_retained(message);
   }
 
-  std::vector<Match> matches;
-  std::vector<SessionHandlePtr> handles;
-  std::unordered_map<std::size_t, std::shared_ptr<const std::string>> shared_names;
+  // Per-thread scratch space: routing a message allocates nothing in the steady
+  // state (the vectors keep their capacity from one message to the next).
+  struct Scratch {
+    std::vector<Match> matches;
+    std::vector<SessionHandlePtr> handles;
+    std::vector<std::shared_ptr<const std::string>> shared_names;  // per match; null if not
+    std::vector<std::size_t> order;
+    std::vector<std::vector<Delivery>> batches;
+  };
+  thread_local Scratch reused;
+  thread_local bool in_use = false;
+  Scratch nested;  // should a delivery ever publish in turn, it must not clobber ours
+  Scratch& scratch = in_use ? nested : reused;
+  struct Use {
+    bool& flag;
+    bool was;
+    ~Use() { flag = was; }
+  } use{in_use, in_use};
+  in_use = true;
+  auto& matches = scratch.matches;
+  auto& handles = scratch.handles;
+  auto& shared_names = scratch.shared_names;
+  matches.clear();
+  shared_names.clear();
   {
     std::shared_lock lock(trie_mutex_);
     trie_.match(
@@ -88,7 +109,8 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
         [&](std::string_view group, std::string_view filter,
             std::span<const topic::SubscriptionEntry> members) {
           if (members.empty()) return;
-          shared_names[matches.size()] = std::make_shared<const std::string>(
+          shared_names.resize(matches.size() + 1);
+          shared_names.back() = std::make_shared<const std::string>(
               std::string("$share/").append(group).append("/").append(filter));
           matches.push_back(
               {pick_member(config_.shared_subscription_strategy, group, filter, members, *message),
@@ -96,28 +118,33 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
         });
     // Handles stay alive while they are in the trie, and leave it only under the
     // exclusive lock, so taking references here is safe.
-    handles.reserve(matches.size());
+    handles.clear();
     for (const Match& match : matches) {
       handles.push_back(SessionHandle::from_id(match.entry.subscriber)->shared_from_this());
     }
   }
   if (matches.empty()) return;
+  shared_names.resize(matches.size());
 
   // Order: non-shared matches grouped by subscriber, so a session's overlapping
   // subscriptions merge into one delivery [MQTT-3.3.4-2].
-  std::vector<std::size_t> order(matches.size());
+  auto& order = scratch.order;
+  order.resize(matches.size());
   for (std::size_t i = 0; i < order.size(); ++i)
     order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    if (matches[a].shared != matches[b].shared) return !matches[a].shared;
-    return matches[a].entry.subscriber < matches[b].entry.subscriber;
-  });
+  if (matches.size() > 1) {
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      if (matches[a].shared != matches[b].shared) return !matches[a].shared;
+      return matches[a].entry.subscriber < matches[b].entry.subscriber;
+    });
+  }
 
-  std::vector<std::vector<Delivery>> batches(workers_);
+  auto& batches = scratch.batches;
+  batches.resize(workers_);
   auto add = [&](std::size_t index, DeliveryOptions options) {
-    const SessionHandlePtr& handle = handles[index];
+    SessionHandlePtr& handle = handles[index];
     std::uint32_t worker = handle->worker.load(std::memory_order_acquire) % workers_;
-    batches[worker].push_back({handle, message, std::move(options)});
+    batches[worker].push_back({std::move(handle), message, std::move(options)});
   };
 
   for (std::size_t i = 0; i < order.size();) {
@@ -129,7 +156,7 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
       DeliveryOptions options{.qos = std::min(message->qos, max_qos_of(entry.options)),
                               .retain = retain_as_published(entry.options) && message->retain};
       if (entry.identifier != 0) options.subscription_ids.push_back(entry.identifier);
-      options.shared_subscription = shared_names[order[i]];
+      options.shared_subscription = std::move(shared_names[order[i]]);
       add(order[i], std::move(options));
       ++i;
       continue;
@@ -155,9 +182,12 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
     options.qos = std::min(options.qos, message->qos);
     add(representative, std::move(options));
   }
+  handles.clear();
 
   for (std::uint32_t worker = 0; worker < workers_; ++worker) {
+    // The receiver takes the deliveries; the emptied vector is reused.
     if (!batches[worker].empty()) dispatch_(worker, std::move(batches[worker]));
+    batches[worker].clear();
   }
 }
 
@@ -254,10 +284,12 @@ bool Router::unsubscribe(std::string_view filter, std::uint64_t subscriber) {
 
 Router::Claim Router::claim(const std::string& client_id, std::uint32_t worker) {
   std::lock_guard lock(registry_mutex_);
-  auto it = registry_.find(client_id);
+  auto it = registry_.find(std::string_view(client_id));
   if (it == registry_.end()) {
     auto handle = std::make_shared<SessionHandle>(client_id, worker);
-    registry_.emplace(client_id, Registered{handle, 0});
+    // The key views the handle's own copy of the client id, which lives as long as
+    // the entry holds the handle.
+    registry_.emplace(std::string_view(handle->client_id), Registered{handle, 0});
     return {handle, false};
   }
   ++it->second.takeovers;
@@ -266,7 +298,7 @@ Router::Claim Router::claim(const std::string& client_id, std::uint32_t worker) 
 
 void Router::takeover_finished(const SessionHandlePtr& handle) {
   std::lock_guard lock(registry_mutex_);
-  auto it = registry_.find(handle->client_id);
+  auto it = registry_.find(std::string_view(handle->client_id));
   if (it != registry_.end() && it->second.handle == handle && it->second.takeovers > 0) {
     --it->second.takeovers;
   }
@@ -274,7 +306,7 @@ void Router::takeover_finished(const SessionHandlePtr& handle) {
 
 bool Router::release(const SessionHandlePtr& handle) {
   std::lock_guard lock(registry_mutex_);
-  auto it = registry_.find(handle->client_id);
+  auto it = registry_.find(std::string_view(handle->client_id));
   if (it == registry_.end() || it->second.handle != handle) return true;
   if (it->second.takeovers > 0) return false;
   registry_.erase(it);

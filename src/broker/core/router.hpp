@@ -39,7 +39,8 @@ struct RouterStats {
 class Router {
  public:
   // `dispatch(worker, batch)` hands a batch of deliveries to a worker; called with no
-  // router lock held.
+  // router lock held. The receiver takes the deliveries (moving the vector or its
+  // elements); the router clears and reuses what it leaves.
   using Dispatch = std::function<void(std::uint32_t worker, std::vector<Delivery>&& batch)>;
 
   Router(const Config& config, std::uint32_t workers, Dispatch dispatch);
@@ -96,7 +97,8 @@ class Router {
     int takeovers = 0;  // claims of an existing session not yet finished
   };
   mutable std::mutex registry_mutex_;
-  std::unordered_map<std::string, Registered> registry_;  // guarded by registry_mutex_
+  // Keyed by a view of the handle's client id: the id is stored once per session.
+  std::unordered_map<std::string_view, Registered> registry_;  // guarded by registry_mutex_
 
   RouterStats stats_;
 };

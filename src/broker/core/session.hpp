@@ -7,8 +7,8 @@
 // Thread-safety: owned by one worker at a time; moved between workers by message.
 #pragma once
 
+#include <boost/container/deque.hpp>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -158,7 +158,9 @@ class Session {
   std::size_t outstanding_ = 0;  // entries of inflight_ sent on the current connection
   std::uint64_t sequence_ = 0;
   std::uint16_t last_packet_id_ = 0;
-  std::deque<Queued> queue_;
+  // boost's deque allocates nothing until used (std::deque takes ~600 bytes at
+  // construction), and most sessions never queue.
+  boost::container::deque<Queued> queue_;
   std::size_t queued_qos0_ = 0;  // entries of queue_ at QoS 0: a full queue of QoS 1/2
                                  // then drops without searching it
   std::map<std::uint16_t, TimePoint> awaiting_rel_;  // id -> when the PUBLISH arrived

@@ -95,7 +95,7 @@ void Worker::forward(std::vector<Delivery>&& batch) {
 void Worker::stage(std::uint32_t target, std::vector<Delivery>&& batch) {
   std::vector<Delivery>& out = outgoing_[target];
   if (out.empty()) {
-    out = std::move(batch);
+    out.swap(batch);  // the caller keeps an empty vector with capacity to reuse
   } else {
     out.insert(out.end(), std::make_move_iterator(batch.begin()),
                std::make_move_iterator(batch.end()));
