@@ -33,6 +33,7 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set xtics rotate by -30 scale 0
 set key top right
+set bmargin 9
 set arrow from graph 0, first 1 to graph 1, first 1 nohead dt 2 lc rgb '#777777'
 plot '{data_path}' using 2:xtic(1) title 'Cicada (median)' lc rgb '#2a7ab0', \\
      '' using 3 title 'issue-6 bar' lc rgb '#e0a030'

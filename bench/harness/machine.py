@@ -56,6 +56,8 @@ def _os_release():
 
 
 def one_line(m: dict) -> str:
-    return (f"{m['nproc']} x {m['cpu_model']}, {m['memory']}, Linux {m['kernel']}, "
+    memory = m["memory"] or "? kB"
+    gib = int(memory.split()[0]) / 1024 / 1024 if memory.split()[0].isdigit() else 0
+    return (f"{m['nproc']} x {m['cpu_model']}, {gib:.1f} GiB, Linux {m['kernel']}, "
             f"{m['mosquitto']}, cicada {str(m['cicada_git'])[:10]}"
             f"{' (dirty)' if m['cicada_git_dirty'] else ''}")
