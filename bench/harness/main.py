@@ -42,6 +42,9 @@ def parse_args(argv):
     p.add_argument("--mosquitto", default="/usr/sbin/mosquitto")
     p.add_argument("--out", default=os.path.join(ROOT, "bench/results"),
                    help="directory for <timestamp>.json/.png and latest.*")
+    p.add_argument("--report", metavar="RESULTS_JSON",
+                   help="run nothing: print the table of an earlier results file")
+    p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = p.parse_args(argv)
     if args.quick and "--rounds" not in " ".join(argv):
         args.rounds = 1
@@ -86,8 +89,25 @@ def progress_line(record, scenario, seconds) -> str:
     return f"{head} {shown}  ({seconds:.0f} s)"
 
 
+def report(path, markdown) -> int:
+    """The table of an earlier run, from its results file."""
+    with open(path) as f:
+        results = json.load(f)
+    names = []
+    for run in results["runs"]:
+        if run["scenario"] not in names:
+            names.append(run["scenario"])
+    rows = table.build_rows([BY_NAME[n] for n in names], results["runs"], COMMON)
+    print(f"{results['command']}  ({results['timestamp']}; "
+          f"{machine.one_line(results['machine'])})")
+    print(table.render(rows, markdown=markdown))
+    return 0
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.report:
+        return report(args.report, args.markdown)
     for path in (args.cicada, args.cicada_bench, args.mosquitto):
         if not os.access(path, os.X_OK):
             sys.exit(f"scripts/bench: {path} is not an executable (build or install it)")
@@ -106,7 +126,7 @@ def main(argv=None):
 
     rows = table.build_rows(scenario_list, runs, COMMON)
     print()
-    print(table.render(rows))
+    print(table.render(rows, markdown=args.markdown))
 
     os.makedirs(args.out, exist_ok=True)
     results = {
