@@ -23,7 +23,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="scripts/bench",
         description="Cicada against mosquitto, side by side, on the issue-6 scenarios.")
-    p.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    p.add_argument("--rounds", type=int, help="rounds (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true",
                    help="a short smoke run: 1 round unless --rounds, 2 s per scenario")
     p.add_argument("--only", action="append", choices=sorted(BY_NAME), metavar="SCENARIO",
@@ -46,8 +46,8 @@ def parse_args(argv):
                    help="run nothing: print the table of an earlier results file")
     p.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     args = p.parse_args(argv)
-    if args.quick and "--rounds" not in " ".join(argv):
-        args.rounds = 1
+    if args.rounds is None:
+        args.rounds = 1 if args.quick else 3
     if args.duration is None:
         args.duration = 2 if args.quick else 10
     if args.drain is None:

@@ -39,8 +39,10 @@ class Settings:
 
 
 def _bench(settings, port, args):
-    return [settings.bench_binary, *args[:1], "-h", "127.0.0.1", "-p", str(port),
-            "--threads", str(settings.bench_threads), *args[1:]]
+    """The full command: args[0] is the sub-command, the rest its flags."""
+    subcommand, *flags = args
+    return [settings.bench_binary, subcommand, "-h", "127.0.0.1", "-p", str(port),
+            "--threads", str(settings.bench_threads), *flags]
 
 
 def run_pubsub(scenario, broker, settings) -> dict:

@@ -225,3 +225,15 @@ def test_listening_ports_sees_a_socket_of_this_process():
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         assert sock.getsockname()[1] in procfs.listening_ports()
+
+
+# --- flags ---------------------------------------------------------------------------
+
+def test_quick_means_one_short_round_unless_told_otherwise():
+    from harness.main import parse_args
+    quick = parse_args(["--quick"])
+    assert (quick.rounds, quick.duration, quick.drain) == (1, 2, 2)
+    assert parse_args(["--quick", "--rounds", "3"]).rounds == 3
+    full = parse_args([])
+    assert (full.rounds, full.duration) == (3, 10)
+    assert parse_args(["--only", "pairs", "--only", "latency"]).only == ["pairs", "latency"]
