@@ -52,7 +52,7 @@ def run_pubsub(scenario, broker, settings) -> dict:
     timeout = settings.duration_s + settings.drain_s + 120
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     result = last_json_line(out.stdout)
-    return {"command": cmd, "results": [result], "figures": scenarios.pubsub_figures(result),
+    return {"command": cmd, "results": [result], "figures": scenarios.pubsub_figures(result, settings.duration_s),
             "stderr": out.stderr[-2000:]}
 
 

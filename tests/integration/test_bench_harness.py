@@ -116,17 +116,18 @@ def test_conn_processes_share_the_connections_with_their_own_ranges_and_sources(
 
 def test_pubsub_figures_from_the_json_line():
     line = {"received": 900, "foreign": 0, "lost": 100, "received_per_s": 1500.0,
-            "payload_bytes": 1024,
+            "payload_bytes": 1024, "sent": 1000, "sent_per_s": 1e6,
             "latency_us": {"p50": 10.0, "p90": 20.0, "p99": 30.0, "p99_9": 40.0}}
-    f = scenarios.pubsub_figures(line)
+    f = scenarios.pubsub_figures(line, duration_s=10)
     assert f["delivered_per_s"] == 1500.0
+    assert f["published_per_s"] == 100.0  # over the load window, not first-to-last send
     assert f["bytes_per_s"] == 1500.0 * 1024
     assert f["loss_pct"] == 10.0
     assert (f["p50_us"], f["p99_us"], f["p999_us"]) == (10.0, 30.0, 40.0)
 
 
 def test_pubsub_figures_without_subscribers_or_latency():
-    f = scenarios.pubsub_figures({"received": 0, "lost": None, "latency_us": None})
+    f = scenarios.pubsub_figures({"received": 0, "lost": None, "latency_us": None}, 10)
     assert f["loss_pct"] is None and f["p99_us"] is None and f["delivered_per_s"] == 0
 
 
