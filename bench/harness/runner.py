@@ -10,6 +10,7 @@ import signal
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 
 from . import procfs, scenarios
 
@@ -25,17 +26,16 @@ def last_json_line(text: str) -> dict:
     raise ValueError("cicada-bench printed no JSON line:\n" + text[-2000:])
 
 
+@dataclass(frozen=True)
 class Settings:
     """What the command line decided: binaries, durations, tool threads."""
 
-    def __init__(self, bench_binary, duration_s, drain_s, bench_threads, conn_rate,
-                 conn_settle_s):
-        self.bench_binary = bench_binary
-        self.duration_s = duration_s
-        self.drain_s = drain_s
-        self.bench_threads = bench_threads
-        self.conn_rate = conn_rate
-        self.conn_settle_s = conn_settle_s
+    bench_binary: str
+    duration_s: float
+    drain_s: float
+    bench_threads: int
+    conn_rate: int  # connections started per second by each conn process
+    conn_settle_s: float  # wait after the last connection before reading RSS
 
 
 def _bench(settings, port, args):
@@ -52,7 +52,8 @@ def run_pubsub(scenario, broker, settings) -> dict:
     timeout = settings.duration_s + settings.drain_s + 120
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     result = last_json_line(out.stdout)
-    return {"command": cmd, "results": [result], "figures": scenarios.pubsub_figures(result, settings.duration_s),
+    return {"command": cmd, "results": [result],
+            "figures": scenarios.pubsub_figures(result, settings.duration_s),
             "stderr": out.stderr[-2000:]}
 
 
