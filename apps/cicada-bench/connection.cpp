@@ -52,6 +52,7 @@ bool Connection::start(std::uint64_t now) {
   const char* what = "";
   const int fd = open_connection(settings_.broker, source, what);
   started_ns_ = now;
+  if (metrics_.counters.first_connect_ns.load() == 0) metrics_.counters.first_connect_ns.set(now);
   if (fd < 0) {
     state_ = State::tcp_connecting;  // so fail() counts it as a failed connect
     fail(std::string(what) + ": " + std::strerror(-fd));
@@ -259,10 +260,11 @@ void Connection::close_socket() noexcept {
   write_blocked_ = false;
 }
 
-void Connection::mark_ready() {
+void Connection::mark_ready(std::uint64_t now) {
   state_ = State::ready;
   was_ready_ = true;
   metrics_.counters.ready[role_index(spec_.role)].add();
+  metrics_.counters.last_ready_ns.set(now);
   if (spec_.role == Role::pub && remaining_ == 0) finish_publishing();
 }
 

@@ -129,12 +129,12 @@ class Connection {
   void fail(std::string_view why);
   void finish_publishing() noexcept;
   void close_socket() noexcept;
-  void mark_ready();
+  void mark_ready(std::uint64_t now);
   void queue_connect();
   // connection_packets.cpp: MQTT.
   void handle(const codec::Packet& packet, std::uint64_t now);
   void on_connack(const codec::Connack& connack, std::uint64_t now);
-  void on_suback(const codec::Suback& suback);
+  void on_suback(const codec::Suback& suback, std::uint64_t now);
   void on_publish(const codec::Publish& publish, std::uint64_t now);
   void on_ack(std::uint16_t packet_id, codec::ReasonCode reason, InflightWindow::Stage expected,
               std::uint64_t now);

@@ -89,7 +89,7 @@ void Connection::handle(const codec::Packet& packet, std::uint64_t now) {
   } else if (const auto* connack = std::get_if<Connack>(&packet)) {
     on_connack(*connack, now);
   } else if (const auto* suback = std::get_if<Suback>(&packet)) {
-    on_suback(*suback);
+    on_suback(*suback, now);
   } else if (const auto* disconnect = std::get_if<Disconnect>(&packet)) {
     fail(std::string("broker sent DISCONNECT: ") +
          std::string(to_string(disconnect->reason_code, PacketType::disconnect)));
@@ -129,7 +129,7 @@ void Connection::on_connack(const codec::Connack& connack, std::uint64_t now) {
   }
   metrics_.connect_latency.record(now - started_ns_);
   if (spec_.role != Role::sub) {
-    mark_ready();
+    mark_ready(now);
     return;
   }
   codec::Subscribe subscribe{
@@ -140,7 +140,7 @@ void Connection::on_connack(const codec::Connack& connack, std::uint64_t now) {
   state_ = State::subscribing;
 }
 
-void Connection::on_suback(const codec::Suback& suback) {
+void Connection::on_suback(const codec::Suback& suback, std::uint64_t now) {
   if (state_ != State::subscribing || suback.packet_id != 1 || suback.reason_codes.size() != 1) {
     fail("unexpected SUBACK");
     return;
@@ -150,7 +150,7 @@ void Connection::on_suback(const codec::Suback& suback) {
          "': " + std::string(codec::to_string(suback.reason_codes[0], codec::PacketType::suback)));
     return;
   }
-  mark_ready();
+  mark_ready(now);
 }
 
 void Connection::on_publish(const codec::Publish& publish, std::uint64_t now) {

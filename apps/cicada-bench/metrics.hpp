@@ -51,6 +51,9 @@ struct Counters {
   Counter foreign;              // of which without a cicada-bench payload header
   Counter errors;               // every failure, lost connection and protocol error
   Counter first_send_ns, last_send_ns, first_recv_ns, last_recv_ns;
+  // First connection attempt started, last client reached its working state: the
+  // connect phase, whose length gives the connect rate.
+  Counter first_connect_ns, last_ready_ns;
 };
 
 // One stream: what one subscriber received from one publisher of one run.

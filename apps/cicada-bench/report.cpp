@@ -161,6 +161,8 @@ std::string summary_json(const Summary& s) {
   field("conn_failed", number(s.conn_failed));
   field("conn_lost", number(s.conn_lost));
   field("never_connected", number(s.never_connected));
+  field("connect_s", fixed(s.connect_s, 3));
+  field("connect_per_s", fixed(per_second(s.connected, s.connect_s), 1));
   field("elapsed_s", fixed(s.elapsed_s, 3));
   field("publish_s", fixed(s.publish_s, 3));
   field("sent", number(s.sent));

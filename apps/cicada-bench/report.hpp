@@ -43,6 +43,7 @@ struct Summary {
   double elapsed_s = 0;
   double publish_s = 0;  // first to last message sent
   double receive_s = 0;  // first to last message received
+  double connect_s = 0;  // first connection attempt to the last client ready
   std::uint64_t sent = 0, acked = 0, rejected = 0, received = 0, foreign = 0;
   // Loss accounting; absent where it cannot be known (pub, conn).
   std::optional<std::uint64_t> lost, duplicates, reordered;

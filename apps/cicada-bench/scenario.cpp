@@ -35,6 +35,7 @@ struct Snapshot {
   std::uint64_t finished = 0, sent = 0, acked = 0, rejected = 0, inflight = 0, received = 0,
                 foreign = 0, errors = 0;
   std::uint64_t first_send = 0, last_send = 0, first_recv = 0, last_recv = 0;
+  std::uint64_t first_connect = 0, last_ready = 0;
 
   std::uint64_t all(const std::array<std::uint64_t, role_count>& per_role) const {
     return per_role[0] + per_role[1] + per_role[2];
@@ -65,6 +66,8 @@ Snapshot sample(const std::vector<std::unique_ptr<Worker>>& workers) {
     s.last_send = std::max(s.last_send, c.last_send_ns.load());
     s.first_recv = earliest(s.first_recv, c.first_recv_ns.load());
     s.last_recv = std::max(s.last_recv, c.last_recv_ns.load());
+    s.first_connect = earliest(s.first_connect, c.first_connect_ns.load());
+    s.last_ready = std::max(s.last_ready, c.last_ready_ns.load());
   }
   return s;
 }
@@ -219,6 +222,7 @@ Summary summarize_run(const Options& options, const Plan& plan,
   };
   sum.publish_s = seconds(s.first_send, s.last_send);
   sum.receive_s = seconds(s.first_recv, s.last_recv);
+  sum.connect_s = seconds(s.first_connect, s.last_ready);
   sum.sent = s.sent;
   sum.acked = s.acked;
   sum.rejected = s.rejected;

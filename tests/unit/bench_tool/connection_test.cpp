@@ -227,6 +227,18 @@ TEST_F(ConnectionTest, SubscriberAcknowledgesAndMeasures) {
   EXPECT_EQ(stream->second.missing(), 1u);
 }
 
+TEST_F(ConnectionTest, ConnectPhaseRunsFromFirstAttemptToLastReady) {
+  const ClientSettings s = settings(QoS::at_most_once);
+  Connection idle(s, {.role = Role::conn, .client_id = "c"}, metrics_, errors_);
+  const std::uint64_t before = monotonic_ns();
+  connect(idle);
+  const std::uint64_t first = metrics_.counters.first_connect_ns.load();
+  const std::uint64_t ready = metrics_.counters.last_ready_ns.load();
+  EXPECT_GE(first, before);
+  EXPECT_GE(ready, first);
+  EXPECT_LE(ready, monotonic_ns());
+}
+
 TEST_F(ConnectionTest, RefusedConnackCountsAsFailed) {
   const ClientSettings s = settings(QoS::at_most_once);
   Connection c(s, {.role = Role::conn, .client_id = "c"}, metrics_, errors_);
