@@ -138,6 +138,19 @@ def test_right_password_accepted(start_broker, passwd_file, version):
     assert connack_code(broker.port, version, "carol", "carol-secret") == 0
 
 
+def test_argon2id_hashes_as_mosquitto_2_1_writes_them(start_broker, passwd_file):
+    # Debian's mosquitto_passwd (2.0) cannot write Argon2id; tests/data/auth/README.md says
+    # how these lines were made.
+    fixture = os.path.join(os.path.dirname(__file__), "..", "data", "auth", "argon2id.txt")
+    with open(fixture) as f, open(passwd_file, "a") as out:
+        out.write(f.read())
+    broker = start_broker(config=make_config(passwd=passwd_file))
+    assert connack_code(broker.port, 5, "grace", "grace-secret") == 0
+    assert connack_code(broker.port, 4, "heidi", "heidi secret") == 0
+    assert connack_code(broker.port, 5, "grace", "heidi secret") == BAD_USER_NAME_OR_PASSWORD
+    assert connack_code(broker.port, 5, "alice", "alice-secret") == 0
+
+
 def test_paho_clients_with_right_password_exchange_messages(start_broker, passwd_file):
     broker = start_broker(config=make_config(passwd=passwd_file, no_match="allow"))
     topic = unique("auth/paho")

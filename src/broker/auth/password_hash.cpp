@@ -1,7 +1,9 @@
 // Checking and making mosquitto_passwd hashes. OpenSSL does PBKDF2, SHA-512, base64,
-// random salts and the constant-time comparison; libcrypt does SHA-512 crypt.
+// random salts and the constant-time comparison; libcrypt does SHA-512 crypt; libargon2
+// does Argon2id.
 #include "broker/auth/password_hash.hpp"
 
+#include <argon2.h>
 #include <crypt.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -35,6 +37,43 @@ std::vector<std::string_view> split_dollar(std::string_view text) {
 
 bool equal_bytes(const std::vector<std::uint8_t>& a, const unsigned char* b, std::size_t size) {
   return a.size() == size && CRYPTO_memcmp(a.data(), b, size) == 0;
+}
+
+// Argon2id's cost parameters "m=M,t=T,p=P", bounded so that a file cannot make one CONNECT
+// take a gigabyte of memory or many seconds (mosquitto 2.1 writes m=47104,t=1,p=1).
+constexpr std::uint64_t kMaxArgonMemoryKib = 1 << 20;  // 1 GiB
+constexpr std::uint64_t kMaxArgonTime = 64;
+constexpr std::uint64_t kMaxArgonLanes = 64;
+
+bool argon2_costs_ok(std::string_view text) {
+  std::uint64_t m = 0, t = 0, p = 0;
+  int seen = 0;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (item.size() < 3 || item[1] != '=') return false;
+    std::uint64_t value = 0;
+    const auto digits = item.substr(2);
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc{} || end != digits.data() + digits.size()) return false;
+    switch (item[0]) {
+      case 'm':
+        m = value;
+        break;
+      case 't':
+        t = value;
+        break;
+      case 'p':
+        p = value;
+        break;
+      default:
+        return false;
+    }
+    ++seen;
+  }
+  return seen == 3 && m >= 8 && m <= kMaxArgonMemoryKib && t >= 1 && t <= kMaxArgonTime && p >= 1 &&
+         p <= kMaxArgonLanes;
 }
 
 bool is_crypt_alphabet(std::string_view text) {
@@ -132,8 +171,25 @@ Expected<PasswordHash, std::string> parse_password_hash(std::string_view text) {
     }
     return unexpected(std::string("expected $6$SALT$HASH with a base64 hash of 64 bytes"));
   }
+  if (parts[1] == "argon2id") {
+    // $argon2id$v=19$m=M,t=T,p=P$SALT$HASH; libargon2 checks the rest when verifying.
+    if (parts.size() != 6 || parts[2] != "v=19") {
+      return unexpected(std::string("expected $argon2id$v=19$m=M,t=T,p=P$SALT$HASH"));
+    }
+    if (!argon2_costs_ok(parts[3])) {
+      return unexpected("expected argon2id costs m=8.." + std::to_string(kMaxArgonMemoryKib) +
+                        ",t=1.." + std::to_string(kMaxArgonTime) + ",p=1.." +
+                        std::to_string(kMaxArgonLanes));
+    }
+    if (parts[4].empty() || parts[5].empty()) {
+      return unexpected(std::string("expected an argon2id salt and hash"));
+    }
+    result.kind = HashKind::argon2id;
+    result.encoded = std::string(text);
+    return result;
+  }
   return unexpected("unsupported hash type $" + std::string(parts[1]) +
-                    "$ (supported: $7$ PBKDF2-SHA512, $6$ SHA-512)");
+                    "$ (supported: $7$ PBKDF2-SHA512, $6$ SHA-512, $argon2id$)");
 }
 
 bool verify_password(const PasswordHash& hash, std::string_view password) {
@@ -166,6 +222,10 @@ bool verify_password(const PasswordHash& hash, std::string_view password) {
       if (out == nullptr || std::strlen(out) != hash.encoded.size()) return false;
       return CRYPTO_memcmp(out, hash.encoded.data(), hash.encoded.size()) == 0;
     }
+    case HashKind::argon2id:
+      // libargon2 recomputes the hash with the string's parameters and compares it in
+      // constant time.
+      return argon2id_verify(hash.encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
   }
   return false;
 }

@@ -3,6 +3,8 @@
 //   $7$ITERATIONS$SALT$HASH  PBKDF2-HMAC-SHA512 (mosquitto 2 default), base64 salt and hash
 //   $6$SALT$HASH             SHA-512 of password followed by salt (mosquitto 1.x default,
 //                            `mosquitto_passwd -H sha512`), base64 salt and hash
+//   $argon2id$v=19$m=M,t=T,p=P$SALT$HASH  Argon2id in the PHC string format (mosquitto 2.1
+//                            default), checked with libargon2
 // and, for files made by other tools, glibc's SHA-512 crypt ($6$[rounds=N$]salt$hash in
 // crypt's own alphabet), checked with crypt_r.
 // Thread-safety: immutable values and pure functions.
@@ -17,7 +19,7 @@
 
 namespace cicada::broker::auth {
 
-enum class HashKind : std::uint8_t { pbkdf2_sha512, mosquitto_sha512, sha512_crypt };
+enum class HashKind : std::uint8_t { pbkdf2_sha512, mosquitto_sha512, sha512_crypt, argon2id };
 
 struct PasswordHash {
   HashKind kind = HashKind::pbkdf2_sha512;

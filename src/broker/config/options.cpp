@@ -256,7 +256,8 @@ constexpr std::array kOptions{
     // [auth], [authorization]: key names after EMQX's authentication/authorization.
     text<&C::auth_password_file>(
         "auth.password_file.path", "", 4096, restart,
-        "Password file in mosquitto_passwd's format ($7$ PBKDF2-SHA512, $6$ SHA-512); written by "
+        "Password file in mosquitto_passwd's format ($7$ PBKDF2-SHA512, $6$ SHA-512, "
+        "$argon2id$); written by "
         "cicada-passwd. Empty = none. Its content is reloaded on SIGHUP."),
     text<&C::auth_superusers>("auth.password_file.superusers", "", kU16, restart,
                               "Comma-separated user names from the password file that bypass "

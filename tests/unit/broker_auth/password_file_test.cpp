@@ -44,6 +44,16 @@ TEST(PasswordFile, AcceptsGlibcSha512Crypt) {
   EXPECT_EQ(file.authenticate("frank", pw("")), Verdict::deny);
 }
 
+TEST(PasswordFile, AcceptsArgon2id) {
+  // The PHC string mosquitto 2.1 writes by default (made here with Debian's argon2 tool).
+  const PasswordFile file = load("argon2id.txt");
+  EXPECT_EQ(file.authenticate("grace", pw("grace-secret")), Verdict::allow);
+  EXPECT_EQ(file.authenticate("heidi", pw("heidi secret")), Verdict::allow);
+  EXPECT_EQ(file.authenticate("grace", pw("grace-secreT")), Verdict::deny);
+  EXPECT_EQ(file.authenticate("heidi", pw("")), Verdict::deny);
+  EXPECT_EQ(file.authenticate("heidi", std::nullopt), Verdict::deny);
+}
+
 TEST(PasswordFile, WrongOrMissingPasswordOfAKnownUserIsDenied) {
   const PasswordFile file = load("mosquitto_passwd.txt");
   EXPECT_EQ(file.authenticate("alice", pw("alice-secreT")), Verdict::deny);
@@ -123,7 +133,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{":$7$101$ZgKvZbYFBHnEOZ2T$abc", "empty user name"},
         BadLine{"plain:secret", "plain-text password"}, BadLine{"empty:", "plain-text password"},
         BadLine{"x:$5$abc$def", "unsupported hash type $5$"},
-        BadLine{"x:$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "unsupported hash type"},
+        BadLine{"x:$argon2i$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA", "unsupported hash type"},
+        BadLine{"x:$argon2id$v=16$m=65536,t=3,p=4$c2FsdA$aGFzaA", "expected $argon2id$v=19"},
+        BadLine{"x:$argon2id$v=19$m=65536,t=3$c2FsdA$aGFzaA", "argon2id costs"},
+        BadLine{"x:$argon2id$v=19$m=4194304,t=1,p=1$c2FsdA$aGFzaA", "argon2id costs"},
+        BadLine{"x:$argon2id$v=19$m=4096,t=0,p=1$c2FsdA$aGFzaA", "argon2id costs"},
+        BadLine{"x:$argon2id$v=19$m=4096,t=1,p=1,x=2$c2FsdA$aGFzaA", "argon2id costs"},
+        BadLine{"x:$argon2id$v=19$m=4096,t=1,p=1$$aGFzaA", "salt and hash"},
         BadLine{"x:$7$101$ZgKvZbYFBHnEOZ2T", "expected $7$ITERATIONS$SALT$HASH"},
         BadLine{"x:$7$0$ZgKvZbYFBHnEOZ2T$abcd", "iteration count"},
         BadLine{"x:$7$abc$ZgKvZbYFBHnEOZ2T$abcd", "iteration count"},
