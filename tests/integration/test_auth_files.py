@@ -245,11 +245,28 @@ def test_cicada_passwd_file_is_accepted_by_mosquitto_and_cicada(start_broker, ci
         lines = f.read().splitlines()
     assert [line.split(":")[0] for line in lines] == ["dora", "eve"]
     assert all(line.split(":", 1)[1].startswith("$7$101$") for line in lines)
+    assert "dora pw" not in open(path).read()
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
 
     mismatch = subprocess.run([cicada_passwd, path, "frank"], input="a\nb\n", text=True,
                               capture_output=True)
     assert mismatch.returncode != 0 and "do not match" in mismatch.stderr
+
+    # Updating a user replaces its line in place and keeps other lines, comments included.
+    with open(path, "a") as f:
+        f.write("# a comment the tool must keep\n")
+    subprocess.run([cicada_passwd, "-b", path, "dora", "new dora pw"], check=True)
+    with open(path) as f:
+        updated = f.read().splitlines()
+    assert [line.split(":")[0] for line in updated] == ["dora", "eve",
+                                                         "# a comment the tool must keep"]
+    assert updated[0] != lines[0] and updated[1] == lines[1]
+    subprocess.run([cicada_passwd, "-b", path, "dora", "dora pw"], check=True)
+    # Refused: deleting a user who is not there, a user name with ':', a missing file.
+    for args in (["-D", path, "nobody"], ["-b", path, "a:b", "x"],
+                 ["-b", path + ".missing", "u", "p"]):
+        refused = subprocess.run([cicada_passwd, *args], capture_output=True, text=True)
+        assert refused.returncode != 0, args
 
     # The real Mosquitto accepts the file.
     port = free_port()
