@@ -120,7 +120,7 @@ Expected<PasswordHash, std::string> parse_password_hash(std::string_view text) {
   // parts[0] is the empty text before the first '$'.
   if (parts.size() < 2 || !parts[0].empty()) {
     return unexpected(
-        std::string("expected a hash starting with $7$ or $6$ (a plain-text "
+        std::string("expected a hash starting with $7$, $6$ or $argon2id$ (a plain-text "
                     "password? hash it with cicada-passwd or mosquitto_passwd -U)"));
   }
   PasswordHash result;
