@@ -1,13 +1,16 @@
 // cicada: the MQTT broker. Reads its configuration (built-in defaults, an optional
 // TOML file, CICADA_* environment variables, flags), starts, and runs until SIGINT or
-// SIGTERM, when MQTT 5 clients get DISCONNECT 0x8B and it exits.
+// SIGTERM, when MQTT 5 clients get DISCONNECT 0x8B and it exits. SIGHUP rereads the
+// password and ACL files (docs/security.md).
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <exception>
+#include <memory>
 
+#include "broker/auth/from_config.hpp"
 #include "broker/config/config.hpp"
 #include "broker/core/broker.hpp"
 
@@ -16,6 +19,7 @@ extern char** environ;
 int main(int argc, char** argv) {
   using namespace cicada::broker;
   Config config;
+  std::unique_ptr<auth::AuthChain> chain;
   try {
     CommandLine cli = parse_command_line(argc, argv);
     if (cli.exit_now) return cli.exit_code;
@@ -24,6 +28,7 @@ int main(int argc, char** argv) {
       std::fputs(print_config(config).c_str(), stdout);
       return 0;
     }
+    chain = auth::chain_from_config(config);
   } catch (const ConfigError& error) {
     std::fprintf(stderr, "cicada: %s\n", error.what());
     return 2;
@@ -40,14 +45,24 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
   try {
-    Broker broker(config);
+    // The broker owns the chain; this thread keeps a pointer to reload it on SIGHUP.
+    auth::AuthChain* hooks = chain.get();
+    Broker broker(config, std::move(chain));
     broker.start();
     int received = 0;
-    sigwait(&signals, &received);
+    while (sigwait(&signals, &received) == 0 && received == SIGHUP) {
+      spdlog::info("SIGHUP received: rereading the password and ACL files");
+      const auto errors = hooks->reload();
+      for (const std::string& error : errors) {
+        spdlog::error("reload: {}; the previous contents stay in use", error);
+      }
+      if (errors.empty()) spdlog::info("reload: done");
+    }
     spdlog::info("{} received: shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
     broker.stop();
     broker.wait();

@@ -22,6 +22,9 @@ struct TcpListenerConfig {
   std::uint16_t port = 1883;     // 0 = ephemeral (tests use 127.0.0.1:0)
   std::uint64_t max_connections = 1'000'000;
   bool enabled = true;
+  // Clients that send no user name may connect. Clients that send one must pass the
+  // authentication chain, unless no authenticator is configured at all.
+  bool allow_anonymous = true;
 
   friend bool operator==(const TcpListenerConfig&, const TcpListenerConfig&) = default;
 };
@@ -63,6 +66,11 @@ struct Config {
   std::uint32_t retainer_max_payload_size = 1 << 20;         // "1MB"
   std::uint32_t retainer_max_deliver_per_subscribe = 10000;  // retained messages one SUBSCRIBE
                                                              // may receive
+  // [auth], [authorization]: files in Mosquitto's formats, reloaded on SIGHUP.
+  std::string auth_password_file;            // "" = no password file
+  std::string auth_superusers;               // comma-separated user names that bypass authorization
+  std::string authorization_acl_file;        // "" = no ACL file
+  bool authorization_no_match_allow = true;  // "allow" | "deny": answer when no source matched
   // [node]
   std::uint32_t worker_threads = 0;  // 0 = one per core; 0..1024
   // [log]

@@ -161,6 +161,16 @@ constexpr std::array<std::string_view, 5> kSharedStrategies{"round_robin", "rand
 constexpr std::array<std::string_view, 7> kLogLevels{"trace", "debug",    "info", "warning",
                                                      "error", "critical", "off"};
 
+// Answers of authorization.no_match, in the order of a bool (false = deny).
+constexpr std::array<std::string_view, 2> kNoMatch{"deny", "allow"};
+
+void set_no_match(Config& c, const OptionValue& value) {
+  c.authorization_no_match_allow = std::get<std::string>(value) == "allow";
+}
+OptionValue get_no_match(const Config& c) {
+  return std::string(kNoMatch[c.authorization_no_match_allow ? 1 : 0]);
+}
+
 using T = OptionType;
 using C = Config;
 
@@ -243,6 +253,28 @@ constexpr std::array kOptions{
     number<&C::retainer_max_deliver_per_subscribe>(
         T::integer, "retainer.max_deliver_per_subscribe", "10000", 1, kU32, reloadable,
         "Most retained messages one SUBSCRIBE receives."),
+    // [auth], [authorization]: key names after EMQX's authentication/authorization.
+    text<&C::auth_password_file>(
+        "auth.password_file.path", "", 4096, restart,
+        "Password file in mosquitto_passwd's format ($7$ PBKDF2-SHA512, $6$ SHA-512, "
+        "$argon2id$); written by "
+        "cicada-passwd. Empty = none. Its content is reloaded on SIGHUP."),
+    text<&C::auth_superusers>("auth.password_file.superusers", "", kU16, restart,
+                              "Comma-separated user names from the password file that bypass "
+                              "authorization."),
+    text<&C::authorization_acl_file>(
+        "authorization.acl_file.path", "", 4096, restart,
+        "ACL file in Mosquitto's syntax (user, topic, pattern). Empty = none. Its content is "
+        "reloaded on SIGHUP."),
+    OptionSpec<Config>{.key = "authorization.no_match",
+                       .type = T::enumeration,
+                       .default_value = "allow",
+                       .reloadable = restart,
+                       .choices = kNoMatch,
+                       .description = "Answer to a publish or subscribe that no authorization "
+                                      "source (ACL file line) matched.",
+                       .set = set_no_match,
+                       .get = get_no_match},
     // [node]
     number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
                                "Event-loop worker threads; 0 = one per CPU core."),
@@ -267,6 +299,10 @@ constexpr std::array kListenerOptions{
     boolean<&L::enabled>("enabled", "true", restart,
                          "Set to false to keep the table but not "
                          "listen."),
+    boolean<&L::allow_anonymous>("allow_anonymous", "true", restart,
+                                 "Accept clients that no authenticator recognised: those "
+                                 "that send no user name and, when no authenticator is "
+                                 "configured, every client."),
 };
 
 template <class Spec, std::size_t N>

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 namespace cicada::broker {
@@ -43,15 +44,30 @@ void Broker::start() {
                  endpoint.port(), listener->name(), workers_.size());
     listener->start();
   }
-  if (!listeners_.empty() && auth_->allows_everything()) {
+  // Name every listener that lets clients in without credentials.
+  {
     std::string names;
     for (auto& listener : listeners_) {
+      const bool anonymous = std::any_of(config_.tcp_listeners.begin(), config_.tcp_listeners.end(),
+                                         [&](const TcpListenerConfig& c) {
+                                           return c.name == listener->name() && c.allow_anonymous;
+                                         });
+      if (!auth_->allows_everything() && !anonymous) continue;
       if (!names.empty()) names += ", ";
       auto endpoint = listener->endpoint();
       names += listener->name() + " (" + endpoint.address().to_string() + ":" +
                std::to_string(endpoint.port()) + ")";
     }
-    spdlog::warn("anonymous access is on: any client may connect to {}", names);
+    if (names.empty()) {
+      // Every listener asks for credentials.
+    } else if (auth_->allows_everything()) {
+      spdlog::warn("anonymous access is on: any client may connect to {}", names);
+    } else {
+      spdlog::warn(
+          "anonymous access is on (allow_anonymous): clients without a user name may "
+          "connect to {}",
+          names);
+    }
   }
   for (auto& worker : workers_)
     worker->start();

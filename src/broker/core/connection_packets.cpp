@@ -150,7 +150,11 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
     std::string topic;  // the alias table may change; keep the topic
   };
   auto pending = std::make_shared<Pending>(Pending{publish, owner, std::string(topic)});
-  pending->publish.topic = pending->topic;
+  // route() keeps a view of the topic in the Message, which owns only the receive buffer:
+  // a topic from that buffer stays valid, while one from the alias table is copied there
+  // (route() copies it when topic_alias is set). Pointing at pending->topic otherwise
+  // left the Message with a view into freed memory once `pending` was released.
+  if (publish.properties.topic_alias) pending->publish.topic = pending->topic;
   read_paused_ = true;
   AccessRequest request{.client_id = client_id_,
                         .username = username_,

@@ -1,0 +1,110 @@
+#include "broker/auth/chain.hpp"
+
+#include <algorithm>
+
+namespace cicada::broker::auth {
+
+using codec::ReasonCode;
+
+AuthChain::AuthChain(ChainSettings settings,
+                     std::vector<std::shared_ptr<const Authenticator>> authenticators,
+                     std::vector<std::shared_ptr<const Authorizer>> authorizers)
+    : settings_(std::move(settings)),
+      allows_everything_(
+          authenticators.empty() && authorizers.empty() && settings_.no_match_allow &&
+          std::all_of(settings_.allow_anonymous.begin(), settings_.allow_anonymous.end(),
+                      [](const auto& entry) { return entry.second; })),
+      steps_(
+          std::make_shared<const Steps>(Steps{std::move(authenticators), std::move(authorizers)})) {
+}
+
+bool AuthChain::anonymous_allowed(const std::string& listener) const {
+  const auto it = settings_.allow_anonymous.find(listener);
+  return it == settings_.allow_anonymous.end() || it->second;
+}
+
+void AuthChain::authenticate(const ConnectRequest& request,
+                             std::function<void(AuthDecision)> done) {
+  // The request is shared by the steps, which may answer later on another thread.
+  authenticate_from(steps_.load(std::memory_order_acquire), 0,
+                    std::make_shared<const ConnectRequest>(request), std::move(done));
+}
+
+void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
+                                  std::shared_ptr<const ConnectRequest> request,
+                                  std::function<void(AuthDecision)> done) const {
+  if (index == steps->authenticators.size()) {
+    // Nobody recognised the client: anonymous.
+    const bool unchecked = !request->username || steps->authenticators.empty();
+    if (unchecked && anonymous_allowed(request->listener)) return done(AuthDecision{});
+    return done(AuthDecision{.allowed = false,
+                             .reason = request->username ? ReasonCode::bad_user_name_or_password
+                                                         : ReasonCode::not_authorized});
+  }
+  const Authenticator& step = *steps->authenticators[index];
+  step.authenticate(*request, [this, steps, index, request,
+                               done = std::move(done)](AuthAnswer answer) mutable {
+    switch (answer.verdict) {
+      case Verdict::allow:
+        return done(AuthDecision{.superuser = answer.superuser});
+      case Verdict::deny:
+        return done(
+            AuthDecision{.allowed = false, .reason = ReasonCode::bad_user_name_or_password});
+      case Verdict::ignore:
+        return authenticate_from(std::move(steps), index + 1, std::move(request), std::move(done));
+    }
+  });
+}
+
+void AuthChain::authorize(const AccessRequest& request, std::function<void(bool allowed)> done) {
+  StepsPtr steps = steps_.load(std::memory_order_acquire);
+  if (request.username) {
+    for (const auto& step : steps->authenticators) {
+      if (step->is_superuser(*request.username)) return done(true);
+    }
+  }
+  if (steps->authorizers.empty()) return done(settings_.no_match_allow);
+  authorize_from(std::move(steps), 0, std::make_shared<const AccessRequest>(request),
+                 std::move(done));
+}
+
+void AuthChain::authorize_from(StepsPtr steps, std::size_t index,
+                               std::shared_ptr<const AccessRequest> request,
+                               std::function<void(bool)> done) const {
+  if (index == steps->authorizers.size()) return done(settings_.no_match_allow);
+  const Authorizer& step = *steps->authorizers[index];
+  step.authorize(
+      *request, [this, steps, index, request, done = std::move(done)](Verdict verdict) mutable {
+        if (verdict == Verdict::ignore) {
+          return authorize_from(std::move(steps), index + 1, std::move(request), std::move(done));
+        }
+        done(verdict == Verdict::allow);
+      });
+}
+
+std::vector<std::string> AuthChain::reload() {
+  std::lock_guard lock(reload_mutex_);
+  const StepsPtr current = steps_.load(std::memory_order_acquire);
+  auto next = std::make_shared<Steps>(*current);
+  std::vector<std::string> errors;
+  for (auto& step : next->authenticators) {
+    auto fresh = step->reloaded();
+    if (fresh) {
+      step = std::move(*fresh);
+    } else {
+      errors.push_back(std::string(step->name()) + ": " + fresh.error());
+    }
+  }
+  for (auto& step : next->authorizers) {
+    auto fresh = step->reloaded();
+    if (fresh) {
+      step = std::move(*fresh);
+    } else {
+      errors.push_back(std::string(step->name()) + ": " + fresh.error());
+    }
+  }
+  steps_.store(std::move(next), std::memory_order_release);
+  return errors;
+}
+
+}  // namespace cicada::broker::auth

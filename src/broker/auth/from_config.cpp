@@ -1,0 +1,53 @@
+#include "broker/auth/from_config.hpp"
+
+#include <set>
+#include <string_view>
+
+#include "broker/auth/file_sources.hpp"
+#include "broker/auth/text_lines.hpp"
+
+namespace cicada::broker::auth {
+namespace {
+
+std::set<std::string, std::less<>> split_names(std::string_view text) {
+  std::set<std::string, std::less<>> names;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view name = trim(text.substr(0, comma));
+    if (!name.empty()) names.emplace(name);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return names;
+}
+
+}  // namespace
+
+std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
+  ChainSettings settings;
+  settings.no_match_allow = config.authorization_no_match_allow;
+  for (const TcpListenerConfig& listener : config.tcp_listeners) {
+    settings.allow_anonymous[listener.name] = listener.allow_anonymous;
+  }
+  std::vector<std::shared_ptr<const Authenticator>> authenticators;
+  std::vector<std::shared_ptr<const Authorizer>> authorizers;
+  if (!config.auth_password_file.empty()) {
+    auto step = PasswordFileAuthenticator::open(config.auth_password_file,
+                                                split_names(config.auth_superusers));
+    if (!step) throw ConfigError("auth.password_file.path: " + step.error());
+    authenticators.push_back(std::move(*step));
+  } else if (!config.auth_superusers.empty()) {
+    throw ConfigError(
+        "auth.password_file.superusers: superusers are users of a password file; set "
+        "auth.password_file.path too");
+  }
+  if (!config.authorization_acl_file.empty()) {
+    auto step = AclFileAuthorizer::open(config.authorization_acl_file);
+    if (!step) throw ConfigError("authorization.acl_file.path: " + step.error());
+    authorizers.push_back(std::move(*step));
+  }
+  return std::make_unique<AuthChain>(std::move(settings), std::move(authenticators),
+                                     std::move(authorizers));
+}
+
+}  // namespace cicada::broker::auth
