@@ -308,7 +308,8 @@ client::ClientOptions client_options(const ToolOptions& o) {
   c.will = o.will;
   c.session_expiry_interval = o.session_expiry;
   c.retry_initial_connect = false;
-  c.auto_reconnect = o.tool == Tool::sub && o.reconnect;
+  // cicada-sub, and cicada-pub -l (a long-running feed), ride out broker restarts.
+  c.auto_reconnect = o.tool == Tool::sub ? o.reconnect : o.lines;
   c.backoff = {std::chrono::milliseconds(1000), std::chrono::milliseconds(30000),
                std::chrono::milliseconds(2000), 2.0};
   return c;

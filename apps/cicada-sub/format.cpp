@@ -27,8 +27,11 @@ std::string format_message(const client::ReceivedMessage& m, const std::string* 
     if (verbose) {
       out += m.topic;
       out += ' ';
+      // mosquitto_sub -v prints an empty payload as "(null)".
+      out += m.payload.empty() ? std::string_view("(null)") : m.payload;
+    } else {
+      out += m.payload;
     }
-    out += m.payload;
     if (!no_newline) out += '\n';
     return out;
   }

@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
     } else if (denied > 0 && !o.quiet) {
       std::fprintf(stderr, "Warning: some subscription requests were denied.\n");
     }
+    if (o.debug) std::fprintf(stderr, "Subscribed to %zu topic(s)\n", o.topics.size() - denied);
   });
   client.on_connection_down([&](const client::Error& error) {
     if (!o.reconnect) {
