@@ -33,6 +33,7 @@
 #include <cicada/client/types.hpp>
 #include <cicada/client/uri.hpp>
 #include <cicada/codec/parser.hpp>
+#include <cicada/protocol/topic_aliases.hpp>
 
 namespace cicada::client {
 
@@ -52,8 +53,9 @@ struct Connection {
   bool open = true;
   bool ping_outstanding = false;
   asio::steady_timer keep_alive_timer;
-  asio::steady_timer closed;  // cancelled when the connection ends
-  Error error;                // why it ended
+  asio::steady_timer closed;                              // cancelled when the connection ends
+  Error error;                                            // why it ended
+  std::optional<protocol::OutboundTopicAliases> aliases;  // MQTT 5, when the broker allows
   std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
 };
 
@@ -120,6 +122,7 @@ class ClientImpl {
   void pump_queue();
   Error check_publish(const Message& message) const;
   void send_subscribe(PendingSubscribe pending);
+  void send_unsubscribe(PendingUnsubscribe pending);
   std::uint16_t allocate_packet_id();
   void complete(std::list<Outgoing>::iterator it, PublishResult result);
 
@@ -158,7 +161,10 @@ class ClientImpl {
   std::map<std::uint16_t, PendingSubscribe> subscribes_;
   std::map<std::uint16_t, PendingUnsubscribe> unsubscribes_;
   std::map<std::string, SubscribeRequest> subscriptions_;  // remembered for restore
-  std::set<std::uint16_t> inbound_qos2_;                   // PUBREC sent, PUBREL not yet received
+  // Asked for while disconnected; sent right after the next CONNACK.
+  std::deque<PendingSubscribe> deferred_subscribes_;
+  std::deque<PendingUnsubscribe> deferred_unsubscribes_;
+  std::set<std::uint16_t> inbound_qos2_;  // PUBREC sent, PUBREL not yet received
 };
 
 }  // namespace cicada::client

@@ -276,6 +276,8 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
   ready_ = false;
   up_since_ = std::chrono::steady_clock::now();
   // The broker may shorten or lengthen our keep-alive (MQTT 5.0 section 3.2.2.3.14).
+  if (version_ == ProtocolVersion::v5 && options_.topic_aliases && connack.topic_alias_maximum > 0)
+    conn->aliases.emplace(connack.topic_alias_maximum);
   keep_alive_ = connack.server_keep_alive ? std::chrono::seconds(*connack.server_keep_alive)
                                           : options_.keep_alive;
   if (!connack.session_present) {
@@ -307,6 +309,12 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
       restore.requests.push_back(request);
     send_subscribe(std::move(restore));
   }
+  for (auto& pending : deferred_subscribes_)
+    send_subscribe(std::move(pending));
+  deferred_subscribes_.clear();
+  for (auto& pending : deferred_unsubscribes_)
+    send_unsubscribe(std::move(pending));
+  deferred_unsubscribes_.clear();
   read_loop(conn);
   keep_alive(conn);
   // on_connection_up runs off the I/O thread, so it may block on subscribe().get();
@@ -392,6 +400,12 @@ void ClientImpl::fail_everything(ErrorKind kind, std::string_view why) {
   for (auto& [id, pending] : unsubscribes_)
     if (pending.done) pending.done({error, {}});
   unsubscribes_.clear();
+  for (auto& pending : deferred_subscribes_)
+    if (pending.done) pending.done({error, {}});
+  deferred_subscribes_.clear();
+  for (auto& pending : deferred_unsubscribes_)
+    if (pending.done) pending.done({error, {}});
+  deferred_unsubscribes_.clear();
 }
 
 void ClientImpl::shutdown() {

@@ -267,6 +267,15 @@ void ClientImpl::send_publish(Outgoing& out, bool dup) {
   publish.qos = out.message.qos;
   publish.retain = out.message.retain;
   publish.topic = out.message.topic;
+  if (conn_ && conn_->aliases) {
+    // [MQTT-3.3.2-11] aliases stay within the broker's Topic Alias Maximum; the
+    // protocol table only hands out 1..maximum.
+    const auto choice = conn_->aliases->choose(out.message.topic);
+    if (choice.alias != 0) {
+      publish.properties.topic_alias = choice.alias;
+      if (!choice.send_topic) publish.topic = {};
+    }
+  }
   publish.packet_id = out.packet_id;
   publish.payload = out.message.payload;
   if (version_ == ProtocolVersion::v5) {
@@ -408,12 +417,9 @@ void ClientImpl::subscribe(std::vector<SubscribeRequest> requests,
              {}});
     }
     if (!conn_ || !conn_->open) {
-      // Remembered: it is sent when the next connection comes up.
-      for (const auto& request : r)
-        subscriptions_[request.filter] = request;
-      return done({Error{ErrorKind::not_connected, ReasonCode::success,
-                         "not connected; the subscription will be made on reconnect"},
-                   {}});
+      // Sent right after the next CONNACK; the caller hears back on its SUBACK.
+      deferred_subscribes_.push_back({std::move(r), std::move(done)});
+      return;
     }
     send_subscribe({std::move(r), std::move(done)});
   });
@@ -430,16 +436,21 @@ void ClientImpl::unsubscribe(std::vector<std::string> filters,
       return done({Error{ErrorKind::invalid_argument, ReasonCode::success, "no topic filter"}, {}});
     for (const auto& filter : f)
       subscriptions_.erase(filter);
+    // Deferred while disconnected: a resumed session still holds the subscription.
     if (!conn_ || !conn_->open)
-      return done({Error{ErrorKind::not_connected, ReasonCode::success, "not connected"}, {}});
-    const std::uint16_t id = allocate_packet_id();
-    codec::Unsubscribe unsubscribe;
-    unsubscribe.packet_id = id;
-    for (const auto& filter : f)
-      unsubscribe.filters.push_back(filter);
-    send(unsubscribe);
-    unsubscribes_.emplace(id, PendingUnsubscribe{std::move(f), std::move(done)});
+      return deferred_unsubscribes_.push_back({std::move(f), std::move(done)});
+    send_unsubscribe({std::move(f), std::move(done)});
   });
+}
+
+void ClientImpl::send_unsubscribe(PendingUnsubscribe pending) {
+  const std::uint16_t id = allocate_packet_id();
+  codec::Unsubscribe unsubscribe;
+  unsubscribe.packet_id = id;
+  for (const auto& filter : pending.filters)
+    unsubscribe.filters.push_back(filter);
+  send(unsubscribe);
+  unsubscribes_.emplace(id, std::move(pending));
 }
 
 }  // namespace cicada::client

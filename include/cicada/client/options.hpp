@@ -52,6 +52,9 @@ struct ClientOptions {
   bool restore_subscriptions = true;
   // QoS 1/2 messages waiting for a connection or for the broker's Receive Maximum.
   std::size_t max_queued = 10'000;
+  // MQTT 5: give the most-published topics aliases when the broker allows them
+  // (its Topic Alias Maximum), so repeated topics are not sent in full.
+  bool topic_aliases = true;
 };
 
 }  // namespace cicada::client

@@ -360,3 +360,146 @@ TEST(Client, InvalidTopicAndFilterAreRejectedLocally) {
 
 }  // namespace
 }  // namespace cicada::client
+
+namespace cicada::client {
+namespace {
+
+TEST(ClientResume, TopicAliasesUsedWhenBrokerAllows) {
+  FakeBroker broker;
+  Client client(options_for(broker));
+  auto started = client.start();
+  codec::Connack connack;
+  connack.properties.topic_alias_maximum = 2;
+  auto conn = handshake(broker, connack);
+  ASSERT_FALSE(get(started).error);
+  auto first = client.publish({.topic = "alias/topic", .payload = "1"});
+  auto second = client.publish({.topic = "alias/topic", .payload = "2"});
+  auto p1 = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(p1);
+  EXPECT_EQ(p1->topic, "alias/topic");
+  EXPECT_EQ(p1->properties.topic_alias, std::optional<std::uint16_t>(1));
+  auto p2 = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(p2);
+  EXPECT_EQ(p2->topic, "");  // the alias alone stands for the topic [MQTT-3.3.2-12]
+  EXPECT_EQ(p2->properties.topic_alias, std::optional<std::uint16_t>(1));
+  EXPECT_EQ(p2->payload, "2");
+  EXPECT_FALSE(get(first).error);
+  EXPECT_FALSE(get(second).error);
+}
+
+TEST(ClientResume, NoAliasesWithoutBrokerPermission) {
+  FakeBroker broker;
+  Client client(options_for(broker));
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  auto first = client.publish({.topic = "t", .payload = "1"});
+  auto second = client.publish({.topic = "t", .payload = "2"});
+  for (int i = 0; i < 2; ++i) {
+    auto p = conn.read_as<codec::Publish>();
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->topic, "t");
+    EXPECT_FALSE(p->properties.topic_alias);
+  }
+}
+
+TEST(ClientResume, Qos2AfterPubrecResumesWithPubrel) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.clean_start = false;
+  Client client(options);
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  auto done = client.publish({.topic = "t", .payload = "p", .qos = QoS::exactly_once});
+  auto publish = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(publish);
+  conn.write(codec::Pubrec{.packet_id = publish->packet_id});
+  ASSERT_TRUE(conn.read_as<codec::Pubrel>());
+  conn.close();  // forced disconnect in the middle of the exchange
+
+  auto conn2 = handshake(broker, codec::Connack{.session_present = true});
+  auto pubrel = conn2.read_as<codec::Pubrel>();
+  ASSERT_TRUE(pubrel) << "a released QoS 2 message resumes with PUBREL, not PUBLISH";
+  EXPECT_EQ(pubrel->packet_id, publish->packet_id);
+  conn2.write(codec::Pubcomp{.packet_id = publish->packet_id});
+  EXPECT_FALSE(get(done).error);
+}
+
+TEST(ClientResume, InboundQos2AcrossReconnectDeliveredOnce) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.clean_start = false;
+  Client client(options);
+  std::mutex mutex;
+  std::vector<std::string> payloads;
+  std::promise<void> marker;
+  client.on_message([&](const ReceivedMessage& m) {
+    std::lock_guard lock(mutex);
+    payloads.emplace_back(m.payload);
+    if (m.payload == "marker") marker.set_value();
+  });
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  conn.write(
+      codec::Publish{.qos = QoS::exactly_once, .topic = "q", .packet_id = 5, .payload = "once"});
+  ASSERT_TRUE(conn.read_as<codec::Pubrec>());
+  conn.close();  // PUBREL never arrived on this connection
+
+  auto conn2 = handshake(broker, codec::Connack{.session_present = true});
+  conn2.write(codec::Publish{
+      .dup = true, .qos = QoS::exactly_once, .topic = "q", .packet_id = 5, .payload = "once"});
+  ASSERT_TRUE(conn2.read_as<codec::Pubrec>());
+  conn2.write(codec::Pubrel{.packet_id = 5});
+  auto comp = conn2.read_as<codec::Pubcomp>();
+  ASSERT_TRUE(comp);
+  EXPECT_EQ(comp->reason_code, ReasonCode::success);
+  conn2.write(codec::Publish{.topic = "q", .payload = "marker"});
+  ASSERT_EQ(marker.get_future().wait_for(wait_limit), std::future_status::ready);
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(payloads, (std::vector<std::string>{"once", "marker"}));
+}
+
+TEST(ClientResume, SubscribeWhileDisconnectedIsSentAfterConnack) {
+  FakeBroker broker;
+  Client client(options_for(broker));
+  auto sub = client.subscribe("later/#", QoS::at_least_once);
+  auto started = client.start();
+  auto conn = handshake(broker);
+  auto subscribe = conn.read_as<codec::Subscribe>();
+  ASSERT_TRUE(subscribe);
+  ASSERT_EQ(subscribe->subscriptions.size(), 1u);
+  EXPECT_EQ(subscribe->subscriptions[0].filter, "later/#");
+  conn.write(codec::Suback{.packet_id = subscribe->packet_id,
+                           .reason_codes = {ReasonCode::granted_qos_1}});
+  auto result = get(sub);
+  EXPECT_FALSE(result.error) << result.error.describe();
+  EXPECT_EQ(result.reason_codes, std::vector<ReasonCode>{ReasonCode::granted_qos_1});
+  EXPECT_FALSE(get(started).error);
+}
+
+TEST(ClientResume, RefusedSubscriptionIsReportedAndNotRestored) {
+  FakeBroker broker;
+  Client client(options_for(broker));
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  auto sub = client.subscribe({{.filter = "ok/#"}, {.filter = "secret/#"}});
+  auto subscribe = conn.read_as<codec::Subscribe>();
+  ASSERT_TRUE(subscribe);
+  conn.write(codec::Suback{.packet_id = subscribe->packet_id,
+                           .reason_codes = {ReasonCode::success, ReasonCode::not_authorized}});
+  auto result = get(sub);
+  EXPECT_EQ(result.error.kind, ErrorKind::rejected);
+  EXPECT_EQ(result.error.reason, ReasonCode::not_authorized);
+  conn.close();
+  auto conn2 = handshake(broker);
+  auto restore = conn2.read_as<codec::Subscribe>();
+  ASSERT_TRUE(restore);
+  ASSERT_EQ(restore->subscriptions.size(), 1u);
+  EXPECT_EQ(restore->subscriptions[0].filter, "ok/#");
+}
+
+}  // namespace
+}  // namespace cicada::client
