@@ -74,6 +74,10 @@ std::future<void> Client::disconnect(ReasonCode reason) {
   return impl_->disconnect(reason);
 }
 
+void Client::ack(const ReceivedMessage& message) {
+  impl_->ack(message.packet_id, message.qos, message.connection);
+}
+
 bool Client::connected() const noexcept {
   return impl_->connected();
 }

@@ -56,6 +56,14 @@ struct Connection {
   asio::steady_timer closed;                              // cancelled when the connection ends
   Error error;                                            // why it ended
   std::optional<protocol::OutboundTopicAliases> aliases;  // MQTT 5, when the broker allows
+  std::uint64_t serial = 0;                               // ReceivedMessage::connection
+  // manual_ack: inbound QoS 1/2 in arrival order; acks leave from the front only.
+  struct InboundAck {
+    std::uint16_t packet_id;
+    QoS qos;
+    bool acked;
+  };
+  std::deque<InboundAck> pending_acks;
   std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
 };
 
@@ -71,6 +79,7 @@ class ClientImpl {
   void publish(Message message, std::function<void(PublishResult)> done);
   void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done);
   void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done);
+  void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
   std::future<void> disconnect(ReasonCode reason);
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
   asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
@@ -120,6 +129,7 @@ class ClientImpl {
   void deliver(ReceivedMessage message);
   void send_publish(Outgoing& out, bool dup);
   void pump_queue();
+  void send_ready_acks();
   Error check_publish(const Message& message) const;
   void send_subscribe(PendingSubscribe pending);
   void send_unsubscribe(PendingUnsubscribe pending);
@@ -164,7 +174,12 @@ class ClientImpl {
   // Asked for while disconnected; sent right after the next CONNACK.
   std::deque<PendingSubscribe> deferred_subscribes_;
   std::deque<PendingUnsubscribe> deferred_unsubscribes_;
-  std::set<std::uint16_t> inbound_qos2_;  // PUBREC sent, PUBREL not yet received
+  // Inbound QoS 2 ids delivered and not yet released by PUBREL. Without manual_ack
+  // they are always `acked`; with it, `resent` means the broker re-sent the PUBLISH
+  // on the current connection and waits for the PUBREC the application's ack sends.
+  enum class Qos2State : std::uint8_t { unacked, resent, acked };
+  std::map<std::uint16_t, Qos2State> inbound_qos2_;
+  std::uint64_t connection_serial_ = 0;
 };
 
 }  // namespace cicada::client

@@ -271,6 +271,9 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
 void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
                                const ConnackInfo& connack) {
   conn_ = conn;
+  conn->serial = ++connection_serial_;
+  for (auto& [id, state] : inbound_qos2_)
+    if (state == Qos2State::resent) state = Qos2State::unacked;  // re-sent on an old connection
   connack_ = connack;
   connected_ = true;
   ready_ = false;

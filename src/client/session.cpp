@@ -238,9 +238,23 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
                        "PUBLISH with a topic alias"});
     return;
   }
+  const bool manual = options_.manual_ack && publish.qos != QoS::at_most_once;
   bool deliver_it = true;
-  if (publish.qos == QoS::exactly_once)
-    deliver_it = inbound_qos2_.insert(publish.packet_id).second;  // [MQTT-4.3.3-9]
+  if (publish.qos == QoS::exactly_once) {
+    // [MQTT-4.3.3-9] an id not yet released is the same message again.
+    auto [it, fresh] = inbound_qos2_.try_emplace(publish.packet_id,
+                                                 manual ? Qos2State::unacked : Qos2State::acked);
+    deliver_it = fresh;
+    if (!fresh) {
+      // Re-sent (e.g. after a reconnect): PUBREC again, now if the application has
+      // acknowledged it, else when it does.
+      if (it->second == Qos2State::acked)
+        send(codec::Pubrec{.packet_id = publish.packet_id});
+      else
+        it->second = Qos2State::resent;
+      return;
+    }
+  }
   if (deliver_it) {
     ReceivedMessage message;
     message.topic = std::string(publish.topic);
@@ -250,10 +264,55 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
     message.dup = publish.dup;
     message.properties = received_properties(publish.properties);
     message.owner = owner;
+    message.packet_id = publish.packet_id;
+    message.connection = conn_->serial;
     deliver(std::move(message));
+  }
+  if (manual) {
+    conn_->pending_acks.push_back({publish.packet_id, publish.qos, false});
+    return;
   }
   if (publish.qos == QoS::at_least_once) send(codec::Puback{.packet_id = publish.packet_id});
   if (publish.qos == QoS::exactly_once) send(codec::Pubrec{.packet_id = publish.packet_id});
+}
+
+void ClientImpl::ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection) {
+  asio::post(io_, [this, packet_id, qos, connection] {
+    if (!options_.manual_ack || qos == QoS::at_most_once) return;
+    bool resent = false;
+    if (qos == QoS::exactly_once) {
+      auto it = inbound_qos2_.find(packet_id);
+      // Released already, or forgotten with the session.
+      if (it == inbound_qos2_.end() || it->second == Qos2State::acked) return;
+      resent = it->second == Qos2State::resent;
+      it->second = Qos2State::acked;
+    }
+    if (!conn_ || !conn_->open) return;
+    if (conn_->serial == connection) {
+      for (auto& pending : conn_->pending_acks)
+        if (pending.packet_id == packet_id && !pending.acked) {
+          pending.acked = true;
+          break;
+        }
+      send_ready_acks();
+    } else if (resent) {
+      // Delivered on an earlier connection and re-sent on this one; if it has not been
+      // re-sent yet, the re-sent PUBLISH will find it acked and get its PUBREC.
+      send(codec::Pubrec{.packet_id = packet_id});
+    }
+  });
+}
+
+void ClientImpl::send_ready_acks() {
+  auto& pending = conn_->pending_acks;
+  while (!pending.empty() && pending.front().acked) {
+    const auto& front = pending.front();
+    if (front.qos == QoS::at_least_once)
+      send(codec::Puback{.packet_id = front.packet_id});
+    else
+      send(codec::Pubrec{.packet_id = front.packet_id});
+    pending.pop_front();
+  }
 }
 
 void ClientImpl::deliver(ReceivedMessage message) {

@@ -109,6 +109,12 @@ class Client {
   // `stopped`. The future is fulfilled when the socket is closed.
   std::future<void> disconnect(ReasonCode reason = ReasonCode::success);
 
+  // With ClientOptions::manual_ack: acknowledges a received QoS 1/2 message (PUBACK,
+  // or PUBREC for QoS 2). A QoS 1 message acknowledged after its connection was lost
+  // is not acknowledged (the broker sends it again); a QoS 2 one is, on the new
+  // connection, and is not delivered twice. No effect for QoS 0.
+  void ack(const ReceivedMessage& message);
+
   bool connected() const noexcept;
   // The callback thread's executor.
   boost::asio::any_io_executor callback_executor() const;

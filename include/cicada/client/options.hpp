@@ -55,6 +55,10 @@ struct ClientOptions {
   // MQTT 5: give the most-published topics aliases when the broker allows them
   // (its Topic Alias Maximum), so repeated topics are not sent in full.
   bool topic_aliases = true;
+  // Inbound QoS 1/2 are acknowledged only when the application calls Client::ack(),
+  // so a message is not acknowledged before it has been processed. Acks go out in
+  // the order the messages arrived [MQTT-4.6.0-2].
+  bool manual_ack = false;
 };
 
 }  // namespace cicada::client

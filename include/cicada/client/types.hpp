@@ -79,6 +79,9 @@ struct ReceivedMessage {
   bool dup = false;
   MessageProperties properties;
   SharedBuffer owner;
+  // For Client::ack() when ClientOptions::manual_ack is on.
+  std::uint16_t packet_id = 0;
+  std::uint64_t connection = 0;
 };
 
 struct SubscribeRequest {

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 
 #include <cicada/client/client.hpp>
@@ -499,6 +500,92 @@ TEST(ClientResume, RefusedSubscriptionIsReportedAndNotRestored) {
   ASSERT_TRUE(restore);
   ASSERT_EQ(restore->subscriptions.size(), 1u);
   EXPECT_EQ(restore->subscriptions[0].filter, "ok/#");
+}
+
+}  // namespace
+}  // namespace cicada::client
+
+namespace cicada::client {
+namespace {
+
+// Collects messages on the callback thread and hands them to the test thread.
+struct Inbox {
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<ReceivedMessage> messages;
+
+  void add(const ReceivedMessage& m) {
+    std::lock_guard lock(mutex);
+    messages.push_back(m);
+    changed.notify_all();
+  }
+  bool wait_for_count(std::size_t n) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, wait_limit, [&] { return messages.size() >= n; });
+  }
+  ReceivedMessage at(std::size_t i) {
+    std::lock_guard lock(mutex);
+    return messages.at(i);
+  }
+  std::size_t size() {
+    std::lock_guard lock(mutex);
+    return messages.size();
+  }
+};
+
+TEST(ClientManualAck, AcksLeaveInArrivalOrder) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.manual_ack = true;
+  Client client(options);
+  Inbox inbox;
+  client.on_message([&](const ReceivedMessage& m) { inbox.add(m); });
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  conn.write(
+      codec::Publish{.qos = QoS::at_least_once, .topic = "m", .packet_id = 1, .payload = "1"});
+  conn.write(
+      codec::Publish{.qos = QoS::at_least_once, .topic = "m", .packet_id = 2, .payload = "2"});
+  ASSERT_TRUE(inbox.wait_for_count(2));
+  client.ack(inbox.at(1));  // the second first: it must wait for the first [MQTT-4.6.0-2]
+  client.ack(inbox.at(0));
+  auto a1 = conn.read_as<codec::Puback>();
+  auto a2 = conn.read_as<codec::Puback>();
+  ASSERT_TRUE(a1 && a2);
+  EXPECT_EQ(a1->packet_id, 1);
+  EXPECT_EQ(a2->packet_id, 2);
+}
+
+TEST(ClientManualAck, Qos2AckedAfterReconnectIsDeliveredOnce) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.manual_ack = true;
+  options.clean_start = false;
+  Client client(options);
+  Inbox inbox;
+  client.on_message([&](const ReceivedMessage& m) { inbox.add(m); });
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  conn.write(
+      codec::Publish{.qos = QoS::exactly_once, .topic = "m", .packet_id = 3, .payload = "x"});
+  ASSERT_TRUE(inbox.wait_for_count(1));
+  conn.close();  // lost before the application acknowledged
+
+  auto conn2 = handshake(broker, codec::Connack{.session_present = true});
+  conn2.write(codec::Publish{
+      .dup = true, .qos = QoS::exactly_once, .topic = "m", .packet_id = 3, .payload = "x"});
+  client.ack(inbox.at(0));
+  auto pubrec = conn2.read_as<codec::Pubrec>();
+  ASSERT_TRUE(pubrec);
+  EXPECT_EQ(pubrec->packet_id, 3);
+  conn2.write(codec::Pubrel{.packet_id = 3});
+  ASSERT_TRUE(conn2.read_as<codec::Pubcomp>());
+  conn2.write(codec::Publish{.topic = "m", .payload = "marker"});
+  ASSERT_TRUE(inbox.wait_for_count(2));
+  EXPECT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox.at(1).payload, "marker");
 }
 
 }  // namespace
