@@ -11,12 +11,25 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace example {
 
 struct Settings {
-  std::string url = "mqtt://127.0.0.1:1883";
+  std::string url = "mqtt://127.0.0.1:1883";  // several, comma-separated, for failover
   std::string client_id;
+
+  std::vector<std::string> servers() const {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start <= url.size()) {
+      std::size_t comma = url.find(',', start);
+      if (comma == std::string::npos) comma = url.size();
+      if (comma > start) out.push_back(url.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return out;
+  }
 };
 
 // --url / --client-id, else CICADA_URL / CICADA_CLIENT_ID, else the defaults.

@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
   example::Signals signals;
   auto s = example::settings(argc, argv, "consumer");
   ClientOptions options;
-  options.servers = {s.url};
+  options.servers = s.servers();
   options.client_id = s.client_id;
   options.connect_timeout = 5s;
   options.backoff = {.min_delay = 3s, .max_delay = 9s, .initial_max_delay = 3s, .factor = 2.0};

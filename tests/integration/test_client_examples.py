@@ -1,6 +1,6 @@
 """The MQTT 101 producer and consumer (examples/) against cicada and mosquitto: stop
 the broker while both run, start it again on the same port, and the consumer
-receives messages again without being restarted."""
+receives messages again without being restarted; and failover across two URIs."""
 import os
 import signal
 
@@ -47,3 +47,27 @@ def test_producer_and_consumer_survive_broker_restart(kind, cicada_binary, start
         assert consumer.stop() == 0
         assert producer.stop() == 0
         broker.stop()
+
+
+def test_failover_across_two_server_uris(cicada_binary, start_broker):
+    """Producer and consumer get two URIs; when the first broker dies they carry on
+    through the second."""
+    first = start_broker(args=["--threads", "2"])
+    second = Mosquitto()
+    url = "mqtt://127.0.0.1:%d,mqtt://127.0.0.1:%d" % (first.port, second.port)
+    consumer = Running([example(cicada_binary, "consumer"), "--url", url, "--client-id", "cf"])
+    producer = Running([example(cicada_binary, "producer"), "--url", url, "--client-id", "pf"])
+    try:
+        consumer.wait_out(lambda l: "connected to mqtt://127.0.0.1:%d" % first.port in l)
+        consumer.wait_out(lambda l: "received 'message" in l)
+
+        first.stop(sig=signal.SIGKILL)
+        consumer.wait_out(lambda l: "connected to mqtt://127.0.0.1:%d" % second.port in l, timeout=WAIT * 2)
+        producer.wait_out(lambda l: "connected to mqtt://127.0.0.1:%d" % second.port in l, timeout=WAIT * 2)
+        marker = len(consumer.out_lines)
+        consumer.wait_out(lambda l: "received 'message" in l and consumer.out_lines.index(l) >= marker,
+                          timeout=WAIT * 2)
+    finally:
+        assert consumer.stop() == 0
+        assert producer.stop() == 0
+        second.stop()
