@@ -45,8 +45,11 @@ int main(int argc, char** argv) {
 
   int rc = 0;
   auto message_for = [&](std::string payload) {
-    return client::Message{
-        .topic = o.topics.front(), .payload = std::move(payload), .qos = o.qos, .retain = o.retain};
+    return client::Message{.topic = o.topics.front(),
+                           .payload = std::move(payload),
+                           .qos = o.qos,
+                           .retain = o.retain,
+                           .properties = o.publish_properties};
   };
   auto check = [&](std::future<client::PublishResult>& done) {
     auto result = done.get();

@@ -62,6 +62,49 @@ std::string parse_url(std::string_view text, ToolOptions& o) {
   return {};
 }
 
+// mosquitto's -D: the commands and properties supported here; others are refused.
+std::string parse_property(Tool tool, std::string_view command, std::string_view property,
+                           std::string_view first, std::string_view second, ToolOptions& o) {
+  const std::string where = "-D " + std::string(command) + " " + std::string(property);
+  if (command == "connect") {
+    if (property == "user-property") {
+      o.connect_user_properties.emplace_back(first, second);
+    } else if (property == "session-expiry-interval") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+      o.session_expiry = v;
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
+  if (command != "publish" || tool != Tool::pub)
+    return "-D " + std::string(command) + " is not supported yet (only connect" +
+           std::string(tool == Tool::pub ? " and publish" : "") + ").";
+  auto& p = o.publish_properties;
+  if (property == "user-property") {
+    p.user_properties.emplace_back(first, second);
+  } else if (property == "content-type") {
+    p.content_type = std::string(first);
+  } else if (property == "response-topic") {
+    if (topic::validate_name(first) != topic::TopicError::ok) return where + ": invalid topic";
+    p.response_topic = std::string(first);
+  } else if (property == "correlation-data") {
+    p.correlation_data = std::string(first);
+  } else if (property == "message-expiry-interval") {
+    std::uint32_t v = 0;
+    if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+    p.message_expiry_interval = v;
+  } else if (property == "payload-format-indicator") {
+    std::uint8_t v = 0;
+    if (!parse_number(first, v, std::uint8_t{0}, std::uint8_t{1})) return where + ": invalid value";
+    p.payload_format_indicator = v;
+  } else {
+    return where + " is not supported yet.";
+  }
+  return {};
+}
+
 std::string read_all(std::istream& in) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
@@ -175,8 +218,14 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     } else if (flag == "--insecure" || flag == "--tls-use-os-certs") {
       return fail(std::string(flag) + ": TLS is not supported yet by " + name_of(tool) + ".");
     } else if (flag == "-D" || flag == "--property") {
-      return fail("-D (MQTT 5 properties) is not supported yet by " + std::string(name_of(tool)) +
-                  ".");
+      std::string_view command, property, first, second;
+      if (!value(command) || !value(property) || !value(first))
+        return fail("-D argument given but not enough arguments (command, property, value).");
+      if (property == "user-property" && !value(second))
+        return fail("-D user-property needs a name and a value.");
+      if (auto e = parse_property(tool, command, property, first, second, o); !e.empty())
+        return fail(e);
+      o.properties_given = true;
     } else if (pub && (flag == "-m" || flag == "--message")) {
       if (!value(v)) return fail(needs("message"));
       o.message = std::string(v);
@@ -240,6 +289,8 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
   if (pub && message_sources > 1) return fail("Only one type of message can be sent at once.");
   if (!o.clean_session && !o.client_id)
     return fail("You must provide a client id if you are using the -c option.");
+  if (o.properties_given && o.version != client::ProtocolVersion::v5)
+    return fail("-D given but not using MQTT v5 (add -V 5).");
   if (o.session_expiry && o.version != client::ProtocolVersion::v5 && *o.session_expiry != 0)
     return fail("Session expiry interval (-x) needs MQTT v5 (-V 5).");
   if (will_payload || will_qos || will_retain) {
@@ -280,7 +331,12 @@ void print_help(Tool tool) {
       "                  [-V mqttv5|mqttv311|5|311] [-d] [--quiet]\n"
       "                  [--will-topic topic [--will-payload payload] [--will-qos qos] "
       "[--will-retain]]\n"
-      "TLS flags (--cafile, --capath, --cert, --key, --insecure) and -D are not supported yet.\n");
+      "                  [-D connect|publish <property> <value>] (MQTT 5: user-property, "
+      "content-type,\n"
+      "                   response-topic, correlation-data, message-expiry-interval,\n"
+      "                   payload-format-indicator; connect: user-property, "
+      "session-expiry-interval)\n"
+      "TLS flags (--cafile, --capath, --cert, --key, --insecure) are not supported yet.\n");
 }
 
 client::ClientOptions client_options(const ToolOptions& o) {
@@ -307,6 +363,7 @@ client::ClientOptions client_options(const ToolOptions& o) {
   c.password = o.password;
   c.will = o.will;
   c.session_expiry_interval = o.session_expiry;
+  c.connect_user_properties = o.connect_user_properties;
   c.retry_initial_connect = false;
   // cicada-sub, and cicada-pub -l (a long-running feed), ride out broker restarts.
   c.auto_reconnect = o.tool == Tool::sub ? o.reconnect : o.lines;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <cicada/client/options.hpp>
@@ -30,6 +31,10 @@ struct ToolOptions {
   std::optional<std::uint32_t> session_expiry;
   std::optional<client::WillOptions> will;
   std::optional<std::string> will_topic;
+  // -D connect|publish <property> <value> [<value>] (MQTT 5)
+  client::MessageProperties publish_properties;
+  std::vector<std::pair<std::string, std::string>> connect_user_properties;
+  bool properties_given = false;
   bool debug = false;
   bool quiet = false;
   bool help = false;

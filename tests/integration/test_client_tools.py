@@ -173,3 +173,39 @@ def test_will_message(any_broker, client_tools):
     doomed.stop(sig=9)  # no DISCONNECT: the broker publishes the Will
     assert watcher.process.wait(timeout=30) == 0
     assert messages(watcher) == ["will/t gone"]
+
+
+def test_pub_mqtt5_properties_reach_a_paho_subscriber(broker, client_tools):
+    """-D publish ... properties arrive as the subscriber sees them (paho, MQTT 5)."""
+    from mqtt_helpers import PahoClient
+    sub = PahoClient(broker.port)
+    sub.connect()
+    sub.subscribe("props/t", qos=1)
+    result = run([client_tools["cicada-pub"], "-p", str(broker.port), "-V", "5", "-q", "1",
+                  "-t", "props/t", "-m", "{}",
+                  "-D", "publish", "user-property", "k1", "v1",
+                  "-D", "publish", "user-property", "k2", "v2",
+                  "-D", "publish", "content-type", "application/json",
+                  "-D", "publish", "response-topic", "props/reply",
+                  "-D", "publish", "correlation-data", "abc",
+                  "-D", "publish", "payload-format-indicator", "1",
+                  "-D", "connect", "user-property", "who", "test"])
+    assert result.returncode == 0, result.stderr
+    message = sub.wait_messages(1)[0]
+    props = message.properties
+    assert props.UserProperty == [("k1", "v1"), ("k2", "v2")]
+    assert props.ContentType == "application/json"
+    assert props.ResponseTopic == "props/reply"
+    assert props.CorrelationData == b"abc"
+    assert props.PayloadFormatIndicator == 1
+    sub.close()
+
+
+def test_properties_need_mqtt5(client_tools):
+    result = run([client_tools["cicada-pub"], "-t", "a", "-m", "x", "-D", "publish", "content-type", "t"])
+    assert result.returncode == 1
+    assert b"MQTT v5" in result.stderr
+    result = run([client_tools["cicada-pub"], "-V", "5", "-t", "a", "-m", "x",
+                  "-D", "publish", "topic-alias", "3"])
+    assert result.returncode == 1
+    assert b"not supported yet" in result.stderr
