@@ -109,7 +109,8 @@ asio::awaitable<void> ClientImpl::manage() {
   using asio::redirect_error;
   using asio::use_awaitable;
   std::uint32_t failed_rounds = 0;
-  std::uint32_t tries = 0;
+  std::uint32_t attempt = 0;  // connection attempts since the last one that succeeded
+  bool first_try = true;
   std::size_t index = 0;
   bool ever_connected = false;
   while (!stopping_) {
@@ -119,9 +120,9 @@ asio::awaitable<void> ClientImpl::manage() {
     for (std::size_t i = 0; i < servers_.size() && !stopping_; ++i) {
       const std::size_t at = (index + i) % servers_.size();
       const auto& [uri, text] = servers_[at];
-      if (tries++ > 0 && on_reconnecting)
-        asio::post(callbacks_,
-                   [this, attempt = tries - 1, text] { on_reconnecting(attempt, text); });
+      if (!first_try && on_reconnecting)
+        asio::post(callbacks_, [this, n = ++attempt, text] { on_reconnecting(n, text); });
+      first_try = false;
       auto conn = std::make_shared<Connection>(io_);
       ConnackInfo info;
       connecting_ = conn;
@@ -138,6 +139,7 @@ asio::awaitable<void> ClientImpl::manage() {
       }
       index = at;
       failed_rounds = 0;
+      attempt = 0;
       ever_connected = true;
       begin_session(conn, info);
       boost::system::error_code ec;

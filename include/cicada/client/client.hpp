@@ -55,6 +55,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   // Connection callbacks, run on the callback thread. Set them before start().
+  // on_reconnecting's attempt counts from 1 since the last successful connection.
   void on_connection_up(std::function<void(const ConnackInfo&)> callback);
   void on_connection_down(std::function<void(const Error&)> callback);
   void on_reconnecting(std::function<void(std::uint32_t attempt, const std::string& uri)> callback);

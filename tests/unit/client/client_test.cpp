@@ -590,3 +590,61 @@ TEST(ClientManualAck, Qos2AckedAfterReconnectIsDeliveredOnce) {
 
 }  // namespace
 }  // namespace cicada::client
+
+namespace cicada::client {
+namespace {
+
+TEST(ClientKeepAlive, SlowHandlerDoesNotStallPingreq) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.keep_alive = 1s;
+  Client client(options);
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::promise<void> entered;
+  client.on_message([&, released](const ReceivedMessage&) {
+    entered.set_value();
+    released.wait();  // a handler that does not return for a long time
+  });
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  conn.write(codec::Publish{.topic = "slow", .payload = "x"});
+  ASSERT_EQ(entered.get_future().wait_for(wait_limit), std::future_status::ready);
+  // The handler is still blocked; the I/O thread keeps the connection alive.
+  EXPECT_TRUE(conn.read_as<codec::Pingreq>());
+  conn.write(codec::Pingresp{});
+  EXPECT_TRUE(conn.read_as<codec::Pingreq>());
+  release.set_value();
+}
+
+TEST(ClientKeepAlive, MissingPingrespReconnects) {
+  FakeBroker broker;
+  auto options = options_for(broker);
+  options.keep_alive = 1s;
+  Client client(options);
+  std::promise<Error> down;
+  std::atomic<bool> once{false};
+  client.on_connection_down([&](const Error& e) {
+    if (!once.exchange(true)) down.set_value(e);
+  });
+  std::promise<std::uint32_t> reconnecting;
+  std::atomic<bool> once_r{false};
+  client.on_reconnecting([&](std::uint32_t attempt, const std::string&) {
+    if (!once_r.exchange(true)) reconnecting.set_value(attempt);
+  });
+  auto started = client.start();
+  auto conn = handshake(broker);
+  ASSERT_FALSE(get(started).error);
+  ASSERT_TRUE(conn.read_as<codec::Pingreq>());  // never answered
+  auto conn2 = handshake(broker);               // the client gave up on conn and came back
+  auto error = down.get_future();
+  ASSERT_EQ(error.wait_for(wait_limit), std::future_status::ready);
+  EXPECT_EQ(error.get().reason, ReasonCode::keep_alive_timeout);
+  auto attempt = reconnecting.get_future();
+  ASSERT_EQ(attempt.wait_for(wait_limit), std::future_status::ready);
+  EXPECT_EQ(attempt.get(), 1u);
+}
+
+}  // namespace
+}  // namespace cicada::client
