@@ -23,11 +23,11 @@ def pytest_addoption(parser):
 class Broker:
     """A running cicada process listening on 127.0.0.1:<port>."""
 
-    def __init__(self, binary, args=(), env=None, config=None):
+    def __init__(self, binary, args=(), env=None, config=None, listen="127.0.0.1:0"):
         self.binary = binary
         self.log_path = tempfile.NamedTemporaryFile(prefix="cicada-", suffix=".log",
                                                     delete=False).name
-        cmd = [binary, "--listen", "127.0.0.1:0", *args]
+        cmd = [binary, "--listen", listen, *args]
         self._config_file = None
         if config is not None:
             fd, path = tempfile.mkstemp(prefix="cicada-", suffix=".toml")
@@ -103,11 +103,25 @@ def start_broker(cicada_binary):
     """Factory for brokers with extra flags, environment or a TOML config."""
     started = []
 
-    def start(args=(), env=None, config=None):
-        b = Broker(cicada_binary, args=args, env=env, config=config)
+    def start(args=(), env=None, config=None, listen="127.0.0.1:0"):
+        b = Broker(cicada_binary, args=args, env=env, config=config, listen=listen)
         started.append(b)
         return b
 
     yield start
     for b in started:
         b.stop()
+
+
+@pytest.fixture
+def client_tools(cicada_binary):
+    """Paths of cicada-pub and cicada-sub: beside the broker in the build tree
+    (build/<preset>/apps/<name>/<name>), or from CICADA_PUB / CICADA_SUB."""
+    apps = os.path.dirname(os.path.dirname(os.path.abspath(cicada_binary)))
+    tools = {}
+    for name, env in (("cicada-pub", "CICADA_PUB"), ("cicada-sub", "CICADA_SUB")):
+        path = os.environ.get(env) or os.path.join(apps, name, name)
+        if not os.path.exists(path):
+            pytest.fail("no %s binary at %s (build it, or set %s)" % (name, path, env))
+        tools[name] = path
+    return tools

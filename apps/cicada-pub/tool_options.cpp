@@ -1,0 +1,375 @@
+#include "tool_options.hpp"
+
+#include <unistd.h>
+
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <random>
+#include <sstream>
+#include <string_view>
+
+#include <cicada/topic/topic.hpp>
+
+namespace cicada::tools {
+
+namespace {
+
+const char* name_of(Tool tool) {
+  return tool == Tool::pub ? "cicada-pub" : "cicada-sub";
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out, T min, T max) {
+  long long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size()) return false;
+  if (value < static_cast<long long>(min) || value > static_cast<long long>(max)) return false;
+  out = static_cast<T>(value);
+  return true;
+}
+
+bool parse_qos(std::string_view text, client::QoS& out) {
+  int q = 0;
+  if (!parse_number(text, q, 0, 2)) return false;
+  out = static_cast<client::QoS>(q);
+  return true;
+}
+
+// -L mqtt://[user[:password]@]host[:port]/topic, as mosquitto reads it.
+std::string parse_url(std::string_view text, ToolOptions& o) {
+  auto parsed = boost::urls::parse_uri(boost::core::string_view(text.data(), text.size()));
+  if (!parsed) return "Invalid URL for -L argument given";
+  const auto& url = *parsed;
+  if (url.scheme() == "mqtts") return "TLS (mqtts://) is not supported yet";
+  if (url.scheme() != "mqtt") return "Unsupported URL scheme.";
+  o.host = std::string(url.host());
+  if (url.has_port() &&
+      !parse_number(std::string_view(url.port()), o.port, std::uint16_t{1}, std::uint16_t{65535}))
+    return "Invalid port given in -L URL";
+  if (url.has_userinfo()) {
+    o.username = std::string(url.user());
+    if (url.has_password()) o.password = std::string(url.password());
+  }
+  std::string path(url.path());
+  if (path.size() > 1)
+    o.topics.push_back(path.substr(1));
+  else
+    return "Invalid URL for -L argument given - topic missing";
+  return {};
+}
+
+// mosquitto's -D: the commands and properties supported here; others are refused.
+std::string parse_property(Tool tool, std::string_view command, std::string_view property,
+                           std::string_view first, std::string_view second, ToolOptions& o) {
+  const std::string where = "-D " + std::string(command) + " " + std::string(property);
+  if (command == "connect") {
+    if (property == "user-property") {
+      o.connect_user_properties.emplace_back(first, second);
+    } else if (property == "session-expiry-interval") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+      o.session_expiry = v;
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
+  if (command != "publish" || tool != Tool::pub)
+    return "-D " + std::string(command) + " is not supported yet (only connect" +
+           std::string(tool == Tool::pub ? " and publish" : "") + ").";
+  auto& p = o.publish_properties;
+  if (property == "user-property") {
+    p.user_properties.emplace_back(first, second);
+  } else if (property == "content-type") {
+    p.content_type = std::string(first);
+  } else if (property == "response-topic") {
+    if (topic::validate_name(first) != topic::TopicError::ok) return where + ": invalid topic";
+    p.response_topic = std::string(first);
+  } else if (property == "correlation-data") {
+    p.correlation_data = std::string(first);
+  } else if (property == "message-expiry-interval") {
+    std::uint32_t v = 0;
+    if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+    p.message_expiry_interval = v;
+  } else if (property == "payload-format-indicator") {
+    std::uint8_t v = 0;
+    if (!parse_number(first, v, std::uint8_t{0}, std::uint8_t{1})) return where + ": invalid value";
+    p.payload_format_indicator = v;
+  } else {
+    return where + " is not supported yet.";
+  }
+  return {};
+}
+
+std::string read_all(std::istream& in) {
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
+  ParseOutcome outcome;
+  ToolOptions& o = outcome.options;
+  o.tool = tool;
+  const bool pub = tool == Tool::pub;
+  int message_sources = 0;
+  std::optional<std::string> will_payload;
+  std::optional<client::QoS> will_qos;
+  bool will_retain = false;
+  auto fail = [&](std::string text) {
+    outcome.error = std::move(text);
+    return outcome;
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    auto value = [&](std::string_view& out) {
+      if (i + 1 >= argc) return false;
+      out = argv[++i];
+      return true;
+    };
+    std::string_view v;
+    auto needs = [&](const char* what) {
+      return std::string(flag) + " argument given but no " + what + " specified.";
+    };
+    if (flag == "--help") {
+      o.help = true;
+    } else if (flag == "-h" || flag == "--host") {
+      if (!value(v)) return fail(needs("host"));
+      o.host = std::string(v);
+    } else if (flag == "-p" || flag == "--port") {
+      if (!value(v)) return fail(needs("port"));
+      if (!parse_number(v, o.port, std::uint16_t{1}, std::uint16_t{65535}))
+        return fail("Invalid port given: " + std::string(v));
+    } else if (flag == "-L" || flag == "--url") {
+      if (!value(v)) return fail(needs("URL"));
+      if (auto e = parse_url(v, o); !e.empty()) return fail(e);
+    } else if (flag == "-t" || flag == "--topic") {
+      if (!value(v)) return fail(needs("topic"));
+      if (pub && !o.topics.empty()) return fail("Only one topic may be given with cicada-pub.");
+      o.topics.emplace_back(v);
+    } else if (flag == "-q" || flag == "--qos") {
+      if (!value(v)) return fail(needs("QoS"));
+      if (!parse_qos(v, o.qos)) return fail("Invalid QoS given: " + std::string(v));
+    } else if (flag == "-i" || flag == "--id") {
+      if (!value(v)) return fail(needs("id"));
+      o.client_id = std::string(v);
+    } else if (flag == "-I" || flag == "--id-prefix") {
+      if (!value(v)) return fail(needs("id prefix"));
+      o.id_prefix = std::string(v);
+    } else if (flag == "-u" || flag == "--username") {
+      if (!value(v)) return fail(needs("username"));
+      o.username = std::string(v);
+    } else if (flag == "-P" || flag == "--pw") {
+      if (!value(v)) return fail(needs("password"));
+      o.password = std::string(v);
+    } else if (flag == "-k" || flag == "--keepalive") {
+      if (!value(v)) return fail(needs("keepalive"));
+      if (!parse_number(v, o.keep_alive, std::uint16_t{0}, std::uint16_t{65535}) ||
+          (o.keep_alive > 0 && o.keep_alive < 5))
+        return fail("Invalid keepalive given, it must be between 5 and 65535 inclusive.");
+    } else if (flag == "-V" || flag == "--protocol-version") {
+      if (!value(v)) return fail(needs("protocol version"));
+      if (v == "mqttv5" || v == "5")
+        o.version = client::ProtocolVersion::v5;
+      else if (v == "mqttv311" || v == "311")
+        o.version = client::ProtocolVersion::v3_1_1;
+      else if (v == "mqttv31" || v == "31")
+        o.version = client::ProtocolVersion::v3_1;
+      else
+        return fail("Invalid protocol version argument given.");
+    } else if (flag == "-c" || flag == "--disable-clean-session") {
+      o.clean_session = false;
+    } else if (flag == "-x") {
+      if (!value(v)) return fail(needs("session expiry interval"));
+      std::uint32_t expiry = 0;
+      if (v == "∞")
+        expiry = 0xFFFFFFFF;
+      else if (!parse_number(v, expiry, 0u, 0xFFFFFFFFu))
+        return fail("Invalid session-expiry-interval given.");
+      o.session_expiry = expiry;
+    } else if (flag == "-d" || flag == "--debug") {
+      o.debug = true;
+    } else if (flag == "--quiet") {
+      o.quiet = true;
+    } else if (flag == "--will-topic") {
+      if (!value(v)) return fail(needs("will topic"));
+      if (topic::validate_name(v) != topic::TopicError::ok)
+        return fail("Invalid will topic '" + std::string(v) + "', does it contain '+' or '#'?");
+      o.will_topic = std::string(v);
+    } else if (flag == "--will-payload") {
+      if (!value(v)) return fail(needs("will payload"));
+      will_payload = std::string(v);
+    } else if (flag == "--will-qos") {
+      if (!value(v)) return fail(needs("will QoS"));
+      client::QoS q{};
+      if (!parse_qos(v, q)) return fail("Invalid will QoS " + std::string(v) + ".");
+      will_qos = q;
+    } else if (flag == "--will-retain") {
+      will_retain = true;
+    } else if (flag == "--cafile" || flag == "--capath" || flag == "--cert" || flag == "--key" ||
+               flag == "--tls-version" || flag == "--ciphers" || flag == "--psk" ||
+               flag == "--psk-identity" || flag == "--tls-alpn" || flag == "--tls-engine") {
+      return fail(std::string(flag) + ": TLS is not supported yet by " + name_of(tool) +
+                  " (the client library has no TLS transport yet).");
+    } else if (flag == "--insecure" || flag == "--tls-use-os-certs") {
+      return fail(std::string(flag) + ": TLS is not supported yet by " + name_of(tool) + ".");
+    } else if (flag == "-D" || flag == "--property") {
+      std::string_view command, property, first, second;
+      if (!value(command) || !value(property) || !value(first))
+        return fail("-D argument given but not enough arguments (command, property, value).");
+      if (property == "user-property" && !value(second))
+        return fail("-D user-property needs a name and a value.");
+      if (auto e = parse_property(tool, command, property, first, second, o); !e.empty())
+        return fail(e);
+      o.properties_given = true;
+    } else if (pub && (flag == "-m" || flag == "--message")) {
+      if (!value(v)) return fail(needs("message"));
+      o.message = std::string(v);
+      ++message_sources;
+    } else if (pub && (flag == "-f" || flag == "--file")) {
+      if (!value(v)) return fail(needs("file"));
+      std::ifstream in{std::string(v), std::ios::binary};
+      if (!in) return fail("Unable to read file \"" + std::string(v) + "\".");
+      o.message = read_all(in);
+      ++message_sources;
+    } else if (pub && (flag == "-s" || flag == "--stdin-file")) {
+      o.message = read_all(std::cin);
+      ++message_sources;
+    } else if (pub && (flag == "-n" || flag == "--null-message")) {
+      o.message = std::string();
+      ++message_sources;
+    } else if (pub && (flag == "-l" || flag == "--stdin-line")) {
+      o.lines = true;
+      ++message_sources;
+    } else if (pub && (flag == "-r" || flag == "--retain")) {
+      o.retain = true;
+    } else if (!pub && (flag == "-C")) {
+      if (!value(v)) return fail(needs("count"));
+      std::uint64_t c = 0;
+      if (!parse_number(v, c, std::uint64_t{1}, std::uint64_t{1} << 62))
+        return fail("Invalid message count \"" + std::string(v) + "\".");
+      o.count = c;
+    } else if (!pub && (flag == "-W")) {
+      if (!value(v)) return fail(needs("timeout"));
+      std::uint32_t w = 0;
+      if (!parse_number(v, w, 1u, 3600u * 24u * 365u))
+        return fail("Invalid timeout \"" + std::string(v) + "\".");
+      o.timeout = w;
+    } else if (!pub && (flag == "-R")) {
+      o.no_retained = true;
+    } else if (!pub && (flag == "-N")) {
+      o.no_newline = true;
+    } else if (!pub && (flag == "-v" || flag == "--verbose")) {
+      o.verbose = true;
+    } else if (!pub && (flag == "-F")) {
+      if (!value(v)) return fail(needs("format"));
+      o.format = std::string(v);
+    } else if (!pub && flag == "--no-reconnect") {
+      o.reconnect = false;
+    } else {
+      return fail("Unknown option '" + std::string(flag) + "'.");
+    }
+  }
+  if (o.help) return outcome;
+  if (o.topics.empty()) {
+    return fail(pub ? "Both topic and message must be supplied."
+                    : "You must specify a topic to subscribe to.");
+  }
+  for (const auto& t : o.topics) {
+    if (pub && topic::validate_name(t) != topic::TopicError::ok)
+      return fail("Invalid publish topic '" + t + "', does it contain '+' or '#'?");
+    if (!pub && topic::validate_filter(t) != topic::TopicError::ok)
+      return fail("Invalid subscription topic '" + t + "', are all '+' and '#' wildcards correct?");
+  }
+  if (pub && message_sources == 0) return fail("Both topic and message must be supplied.");
+  if (pub && message_sources > 1) return fail("Only one type of message can be sent at once.");
+  if (!o.clean_session && !o.client_id)
+    return fail("You must provide a client id if you are using the -c option.");
+  if (o.properties_given && o.version != client::ProtocolVersion::v5)
+    return fail("-D given but not using MQTT v5 (add -V 5).");
+  if (o.session_expiry && o.version != client::ProtocolVersion::v5 && *o.session_expiry != 0)
+    return fail("Session expiry interval (-x) needs MQTT v5 (-V 5).");
+  if (will_payload || will_qos || will_retain) {
+    if (!o.will_topic) return fail("Will payload, QoS or retain given, but no will topic given.");
+  }
+  if (o.will_topic) {
+    client::WillOptions will;
+    will.topic = *o.will_topic;
+    will.payload = will_payload.value_or("");
+    will.qos = will_qos.value_or(client::QoS::at_most_once);
+    will.retain = will_retain;
+    o.will = will;
+  }
+  return outcome;
+}
+
+void print_usage_error(Tool tool, const std::string& error, bool quiet) {
+  if (quiet) return;
+  std::fprintf(stderr, "Error: %s\n\nUse '%s --help' to see usage.\n", error.c_str(),
+               name_of(tool));
+}
+
+void print_help(Tool tool) {
+  const bool pub = tool == Tool::pub;
+  std::printf("%s is a simple MQTT client that will %s.\n\n", name_of(tool),
+              pub ? "publish a message on a single topic and exit"
+                  : "subscribe to topics and print the messages it receives");
+  std::printf("Usage: %s {[-h host] [-p port] [-u username] [-P password] -t topic | -L URL}\n",
+              name_of(tool));
+  if (pub)
+    std::printf("                  {-f file | -l | -n | -m message | -s} [-q qos] [-r]\n");
+  else
+    std::printf(
+        "                  [-C msg_count] [-W timeout] [-R] [-N] [-v] [-F format] "
+        "[--no-reconnect]\n");
+  std::printf(
+      "                  [-i id] [-I id_prefix] [-k keepalive] [-c] [-x session-expiry]\n"
+      "                  [-V mqttv5|mqttv311|5|311] [-d] [--quiet]\n"
+      "                  [--will-topic topic [--will-payload payload] [--will-qos qos] "
+      "[--will-retain]]\n"
+      "                  [-D connect|publish <property> <value>] (MQTT 5: user-property, "
+      "content-type,\n"
+      "                   response-topic, correlation-data, message-expiry-interval,\n"
+      "                   payload-format-indicator; connect: user-property, "
+      "session-expiry-interval)\n"
+      "TLS flags (--cafile, --capath, --cert, --key, --insecure) are not supported yet.\n");
+}
+
+client::ClientOptions client_options(const ToolOptions& o) {
+  client::ClientOptions c;
+  std::string host = o.host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  c.servers = {"mqtt://" + host + ":" + std::to_string(o.port)};
+  c.version = o.version;
+  if (o.client_id) {
+    c.client_id = *o.client_id;
+  } else if (o.id_prefix) {
+    c.client_id = *o.id_prefix + std::to_string(::getpid());
+  } else if (o.version != client::ProtocolVersion::v5) {
+    // 3.1 needs an id; mosquitto makes one up the same way.
+    std::mt19937 rng(std::random_device{}());
+    char id[32];
+    std::snprintf(id, sizeof id, "%s-%08x", o.tool == Tool::pub ? "cicada-pub" : "cicada-sub",
+                  static_cast<unsigned>(rng()));
+    c.client_id = id;
+  }
+  c.clean_start = o.clean_session;
+  c.keep_alive = std::chrono::seconds(o.keep_alive);
+  c.username = o.username;
+  c.password = o.password;
+  c.will = o.will;
+  c.session_expiry_interval = o.session_expiry;
+  c.connect_user_properties = o.connect_user_properties;
+  c.retry_initial_connect = false;
+  // cicada-sub, and cicada-pub -l (a long-running feed), ride out broker restarts.
+  c.auto_reconnect = o.tool == Tool::sub ? o.reconnect : o.lines;
+  c.backoff = {std::chrono::milliseconds(1000), std::chrono::milliseconds(30000),
+               std::chrono::milliseconds(2000), 2.0};
+  return c;
+}
+
+}  // namespace cicada::tools

@@ -1,0 +1,71 @@
+// Command-line options shared by cicada-pub and cicada-sub, spelled like
+// mosquitto_pub / mosquitto_sub so scripts written for those keep working.
+// Thread-safety: plain values and functions; used by main() before any thread starts.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <cicada/client/options.hpp>
+
+namespace cicada::tools {
+
+enum class Tool { pub, sub };
+
+struct ToolOptions {
+  Tool tool = Tool::pub;
+  std::string host = "localhost";
+  std::uint16_t port = 1883;
+  std::vector<std::string> topics;
+  client::ProtocolVersion version = client::ProtocolVersion::v3_1_1;  // mosquitto's default
+  client::QoS qos = client::QoS::at_most_once;
+  std::optional<std::string> client_id;
+  std::optional<std::string> id_prefix;
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::uint16_t keep_alive = 60;
+  bool clean_session = true;
+  std::optional<std::uint32_t> session_expiry;
+  std::optional<client::WillOptions> will;
+  std::optional<std::string> will_topic;
+  // -D connect|publish <property> <value> [<value>] (MQTT 5)
+  client::MessageProperties publish_properties;
+  std::vector<std::pair<std::string, std::string>> connect_user_properties;
+  bool properties_given = false;
+  bool debug = false;
+  bool quiet = false;
+  bool help = false;
+
+  // cicada-pub
+  std::optional<std::string> message;  // -m, -f, -s, -n fill this
+  bool lines = false;                  // -l
+  bool retain = false;                 // -r
+
+  // cicada-sub
+  std::optional<std::uint64_t> count;    // -C
+  std::optional<std::uint32_t> timeout;  // -W seconds
+  bool no_retained = false;              // -R
+  bool no_newline = false;               // -N
+  bool verbose = false;                  // -v
+  std::optional<std::string> format;     // -F
+  bool reconnect = true;                 // --no-reconnect turns it off
+};
+
+struct ParseOutcome {
+  ToolOptions options;
+  std::string error;  // empty: parsed fine
+};
+
+ParseOutcome parse_tool_options(Tool tool, int argc, char** argv);
+
+// "Error: <text>\nUse '<tool> --help' to see usage." on stderr, unless quiet.
+void print_usage_error(Tool tool, const std::string& error, bool quiet);
+void print_help(Tool tool);
+
+// The client options the flags describe.
+client::ClientOptions client_options(const ToolOptions& options);
+
+}  // namespace cicada::tools

@@ -1,0 +1,64 @@
+// ClientOptions: everything a Client is configured with, fixed when it is constructed.
+// Thread-safety: plain values.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cicada/client/backoff.hpp>
+#include <cicada/client/types.hpp>
+
+namespace cicada::client {
+
+struct WillOptions {
+  std::string topic;
+  std::string payload;
+  QoS qos = QoS::at_most_once;
+  bool retain = false;
+  std::optional<std::uint32_t> delay_interval;  // MQTT 5 Will Delay Interval
+  MessageProperties properties;
+};
+
+struct ClientOptions {
+  // Tried in turn, e.g. "mqtt://broker-a:1883". Only mqtt:// (TCP) for now.
+  std::vector<std::string> servers{"mqtt://127.0.0.1:1883"};
+  ProtocolVersion version = ProtocolVersion::v5;
+  // Empty: the broker assigns one (MQTT 5, or 3.1.1 with clean start) [MQTT-3.1.3-6].
+  std::string client_id;
+  bool clean_start = true;
+  std::chrono::seconds keep_alive{60};  // 0 turns keep-alive off
+  std::optional<std::string> username;
+  std::optional<std::string> password;
+  std::optional<WillOptions> will;
+  std::optional<std::uint32_t> session_expiry_interval;  // MQTT 5; absent means 0
+  // Our Receive Maximum and Maximum Packet Size, sent in CONNECT (MQTT 5).
+  std::uint16_t receive_maximum = 65535;
+  std::uint32_t maximum_packet_size = 16 * 1024 * 1024;
+  std::vector<std::pair<std::string, std::string>> connect_user_properties;
+
+  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect through CONNACK
+  // Reconnect after a lost connection; the first retry is immediate, later ones wait
+  // per `backoff`.
+  bool auto_reconnect = true;
+  // When false, a client whose very first round through `servers` fails stops and
+  // reports the failure through start()'s future (what command-line tools want).
+  bool retry_initial_connect = true;
+  BackoffOptions backoff;
+  // Subscriptions made through the client are re-sent after a reconnect when the
+  // broker reports no session present.
+  bool restore_subscriptions = true;
+  // QoS 1/2 messages waiting for a connection or for the broker's Receive Maximum.
+  std::size_t max_queued = 10'000;
+  // MQTT 5: give the most-published topics aliases when the broker allows them
+  // (its Topic Alias Maximum), so repeated topics are not sent in full.
+  bool topic_aliases = true;
+  // Inbound QoS 1/2 are acknowledged only when the application calls Client::ack(),
+  // so a message is not acknowledged before it has been processed. Acks go out in
+  // the order the messages arrived [MQTT-4.6.0-2].
+  bool manual_ack = false;
+};
+
+}  // namespace cicada::client

@@ -1,0 +1,185 @@
+// ClientImpl: the state behind a Client. All protocol state is owned by the I/O
+// thread (io_); public calls reach it by posting there. Application code runs only
+// on the callback thread (callbacks_).
+// Handlers capture `this`: shutdown() joins both threads before the object dies, and
+// the io_context's destructor then frees whatever handlers never ran.
+// Thread-safety: members marked "any thread" may be called from anywhere; everything
+// else runs on the I/O thread only.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <cicada/client/options.hpp>
+#include <cicada/client/router.hpp>
+#include <cicada/client/types.hpp>
+#include <cicada/client/uri.hpp>
+#include <cicada/codec/parser.hpp>
+#include <cicada/protocol/topic_aliases.hpp>
+
+namespace cicada::client {
+
+namespace asio = boost::asio;
+
+// One TCP connection to one server; replaced on every reconnect.
+struct Connection {
+  explicit Connection(asio::io_context& io) : socket(io), keep_alive_timer(io), closed(io) {
+    closed.expires_at(asio::steady_timer::time_point::max());
+  }
+  asio::ip::tcp::socket socket;
+  codec::Parser parser;
+  std::string out;  // encoded packets waiting for the next flush
+  bool flush_scheduled = false;
+  bool writing = false;
+  bool close_after_flush = false;
+  bool open = true;
+  bool ping_outstanding = false;
+  asio::steady_timer keep_alive_timer;
+  asio::steady_timer closed;                              // cancelled when the connection ends
+  Error error;                                            // why it ended
+  std::optional<protocol::OutboundTopicAliases> aliases;  // MQTT 5, when the broker allows
+  std::uint64_t serial = 0;                               // ReceivedMessage::connection
+  // manual_ack: inbound QoS 1/2 in arrival order; acks leave from the front only.
+  struct InboundAck {
+    std::uint16_t packet_id;
+    QoS qos;
+    bool acked;
+  };
+  std::deque<InboundAck> pending_acks;
+  std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
+};
+
+class ClientImpl {
+ public:
+  explicit ClientImpl(ClientOptions options);
+  ~ClientImpl();
+
+  // Any thread.
+  void start_threads();
+  void shutdown();  // graceful disconnect, then joins the threads
+  std::future<ConnectResult> start();
+  void publish(Message message, std::function<void(PublishResult)> done);
+  void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done);
+  void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done);
+  void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
+  std::future<void> disconnect(ReasonCode reason);
+  bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
+  asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
+
+  // Set before start(); read on the callback thread afterwards.
+  std::function<void(const ConnackInfo&)> on_up;
+  std::function<void(const Error&)> on_down;
+  std::function<void(std::uint32_t, const std::string&)> on_reconnecting;
+  MessageRouter router;
+
+ private:
+  struct Outgoing {
+    Message message;
+    std::function<void(PublishResult)> done;
+    std::uint16_t packet_id = 0;
+    bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+  };
+  struct PendingSubscribe {
+    std::vector<SubscribeRequest> requests;
+    std::function<void(SubscribeResult)> done;  // empty for restored subscriptions
+  };
+  struct PendingUnsubscribe {
+    std::vector<std::string> filters;
+    std::function<void(UnsubscribeResult)> done;
+  };
+
+  // connection manager (manager.cpp)
+  asio::awaitable<void> manage();
+  asio::awaitable<Error> connect_once(std::shared_ptr<Connection> conn, const ServerUri& uri,
+                                      const std::string& text, ConnackInfo& connack);
+  void begin_session(const std::shared_ptr<Connection>& conn, const ConnackInfo& connack);
+  void end_session(const std::shared_ptr<Connection>& conn);
+  void connection_ready();
+  void finish_start(ConnectResult result);
+  void do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed);
+  void fail_everything(ErrorKind kind, std::string_view why);
+
+  // the wire (session.cpp)
+  void send(const codec::Packet& packet);
+  void schedule_flush(const std::shared_ptr<Connection>& conn);
+  void flush(const std::shared_ptr<Connection>& conn);
+  void read_loop(const std::shared_ptr<Connection>& conn);
+  void keep_alive(const std::shared_ptr<Connection>& conn);
+  void close(const std::shared_ptr<Connection>& conn, Error error);
+  void handle(const std::shared_ptr<Connection>& conn, codec::ParsedPacket parsed);
+  void on_publish(const codec::Publish& publish, const SharedBuffer& owner);
+  void deliver(ReceivedMessage message);
+  void send_publish(Outgoing& out, bool dup);
+  void pump_queue();
+  void send_ready_acks();
+  Error check_publish(const Message& message) const;
+  void send_subscribe(PendingSubscribe pending);
+  void send_unsubscribe(PendingUnsubscribe pending);
+  std::uint16_t allocate_packet_id();
+  void complete(std::list<Outgoing>::iterator it, PublishResult result);
+
+  ClientOptions options_;
+  std::vector<std::pair<ServerUri, std::string>> servers_;  // parsed, original text
+  std::string parse_error_;
+
+  asio::io_context io_{1};
+  asio::io_context callbacks_{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> io_work_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> callback_work_;
+  std::thread io_thread_;
+  std::thread callback_thread_;
+  std::atomic<bool> connected_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> shut_down_{false};
+
+  // I/O thread only from here on.
+  std::shared_ptr<Connection> conn_;
+  std::shared_ptr<Connection> connecting_;  // closed by do_stop to abort a connect
+  bool ready_ = false;                      // on_connection_up has completed for conn_
+  bool stopping_ = false;
+  ProtocolVersion version_;
+  ConnackInfo connack_;
+  std::chrono::seconds keep_alive_{0};
+  std::chrono::steady_clock::time_point up_since_;
+  std::optional<std::promise<ConnectResult>> start_promise_;
+  asio::steady_timer backoff_timer_{io_};
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::optional<std::promise<void>> manager_done_;
+
+  std::uint16_t next_packet_id_ = 1;
+  std::set<std::uint16_t> ids_in_use_;
+  std::list<Outgoing> inflight_;  // sent, not yet completed, in send order
+  std::deque<Outgoing> queue_;    // waiting for a connection or for Receive Maximum
+  std::map<std::uint16_t, PendingSubscribe> subscribes_;
+  std::map<std::uint16_t, PendingUnsubscribe> unsubscribes_;
+  std::map<std::string, SubscribeRequest> subscriptions_;  // remembered for restore
+  // Asked for while disconnected; sent right after the next CONNACK.
+  std::deque<PendingSubscribe> deferred_subscribes_;
+  std::deque<PendingUnsubscribe> deferred_unsubscribes_;
+  // Inbound QoS 2 ids delivered and not yet released by PUBREL. Without manual_ack
+  // they are always `acked`; with it, `resent` means the broker re-sent the PUBLISH
+  // on the current connection and waits for the PUBREC the application's ack sends.
+  enum class Qos2State : std::uint8_t { unacked, resent, acked };
+  std::map<std::uint16_t, Qos2State> inbound_qos2_;
+  std::uint64_t connection_serial_ = 0;
+};
+
+}  // namespace cicada::client

@@ -1,0 +1,447 @@
+// The connection manager: threads, the connect / reconnect loop, session start and
+// end, and stopping. Runs on the I/O thread except where a function says otherwise.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cicada/codec/encode.hpp>
+#include <cicada/topic/topic.hpp>
+
+#include "client_impl.hpp"
+
+namespace cicada::client {
+
+namespace {
+
+codec::Properties message_properties(const MessageProperties& in,
+                                     std::vector<codec::UserProperty>& users) {
+  codec::Properties out;
+  out.payload_format_indicator = in.payload_format_indicator;
+  out.message_expiry_interval = in.message_expiry_interval;
+  if (in.content_type) out.content_type = *in.content_type;
+  if (in.response_topic) out.response_topic = *in.response_topic;
+  if (in.correlation_data) out.correlation_data = *in.correlation_data;
+  for (const auto& [name, value] : in.user_properties)
+    users.push_back({name, value});
+  out.user_properties = users;
+  return out;
+}
+
+ConnackInfo connack_info(const codec::Connack& connack, ProtocolVersion version,
+                         const std::string& uri) {
+  ConnackInfo info;
+  info.uri = uri;
+  info.version = version;
+  info.session_present = connack.session_present;
+  info.reason = connack.reason_code;
+  const auto& p = connack.properties;
+  if (p.assigned_client_identifier)
+    info.assigned_client_id = std::string(*p.assigned_client_identifier);
+  if (p.reason_string) info.reason_string = std::string(*p.reason_string);
+  if (p.receive_maximum) info.receive_maximum = *p.receive_maximum;
+  if (p.maximum_packet_size) info.maximum_packet_size = *p.maximum_packet_size;
+  if (p.maximum_qos) info.maximum_qos = static_cast<QoS>(*p.maximum_qos);
+  if (p.retain_available) info.retain_available = *p.retain_available != 0;
+  if (p.topic_alias_maximum) info.topic_alias_maximum = *p.topic_alias_maximum;
+  info.server_keep_alive = p.server_keep_alive;
+  return info;
+}
+
+}  // namespace
+
+ClientImpl::ClientImpl(ClientOptions options) : options_(std::move(options)) {
+  version_ = options_.version;
+  for (const auto& text : options_.servers) {
+    auto parsed = parse_server_uri(text);
+    if (!parsed) {
+      parse_error_ = parsed.error();
+      break;
+    }
+    servers_.emplace_back(*parsed, text);
+  }
+  if (servers_.empty() && parse_error_.empty()) parse_error_ = "no server URI given";
+}
+
+ClientImpl::~ClientImpl() {
+  shutdown();
+}
+
+void ClientImpl::start_threads() {
+  io_work_.emplace(io_.get_executor());
+  callback_work_.emplace(callbacks_.get_executor());
+  io_thread_ = std::thread([this] { io_.run(); });
+  callback_thread_ = std::thread([this] { callbacks_.run(); });
+}
+
+std::future<ConnectResult> ClientImpl::start() {
+  std::promise<ConnectResult> promise;
+  auto future = promise.get_future();
+  if (started_.exchange(true) || shut_down_) {
+    promise.set_value({Error{ErrorKind::invalid_argument, ReasonCode::success,
+                             "start() called twice or after disconnect()"},
+                       {}});
+    return future;
+  }
+  if (!parse_error_.empty()) {
+    promise.set_value({Error{ErrorKind::invalid_argument, ReasonCode::success, parse_error_}, {}});
+    started_ = false;
+    return future;
+  }
+  asio::post(io_, [this, p = std::move(promise)]() mutable {
+    start_promise_.emplace(std::move(p));
+    manager_done_.emplace();
+    asio::co_spawn(io_, manage(), asio::detached);
+  });
+  return future;
+}
+
+void ClientImpl::finish_start(ConnectResult result) {
+  if (!start_promise_) return;
+  start_promise_->set_value(std::move(result));
+  start_promise_.reset();
+}
+
+asio::awaitable<void> ClientImpl::manage() {
+  using asio::redirect_error;
+  using asio::use_awaitable;
+  std::uint32_t failed_rounds = 0;
+  std::uint32_t attempt = 0;  // connection attempts since the last one that succeeded
+  bool first_try = true;
+  std::size_t index = 0;
+  bool ever_connected = false;
+  while (!stopping_) {
+    bool lost = false;
+    bool lost_quickly = false;
+    Error last;
+    for (std::size_t i = 0; i < servers_.size() && !stopping_; ++i) {
+      const std::size_t at = (index + i) % servers_.size();
+      const auto& [uri, text] = servers_[at];
+      if (!first_try && on_reconnecting)
+        asio::post(callbacks_, [this, n = ++attempt, text] { on_reconnecting(n, text); });
+      first_try = false;
+      auto conn = std::make_shared<Connection>(io_);
+      ConnackInfo info;
+      connecting_ = conn;
+      Error error = co_await connect_once(conn, uri, text, info);
+      connecting_.reset();
+      if (stopping_) {
+        boost::system::error_code ignored;
+        conn->socket.close(ignored);
+        break;
+      }
+      if (error) {
+        last = std::move(error);
+        continue;
+      }
+      index = at;
+      failed_rounds = 0;
+      attempt = 0;
+      ever_connected = true;
+      begin_session(conn, info);
+      boost::system::error_code ec;
+      co_await conn->closed.async_wait(redirect_error(use_awaitable, ec));
+      lost_quickly = std::chrono::steady_clock::now() - up_since_ < options_.backoff.min_delay;
+      end_session(conn);
+      lost = true;
+      break;
+    }
+    if (stopping_) break;
+    if (lost && !options_.auto_reconnect) {
+      stopping_ = true;
+      break;
+    }
+    if (lost && !lost_quickly) continue;  // the first retry after a loss is immediate
+    if (!lost && !ever_connected && !options_.retry_initial_connect) {
+      finish_start({last, {}});
+      stopping_ = true;
+      break;
+    }
+    // A connection the broker drops at once (a refused session, a takeover) waits like
+    // a failed attempt, so two clients sharing a client id do not spin.
+    ++failed_rounds;
+    backoff_timer_.expires_after(backoff_delay(options_.backoff, failed_rounds, rng_));
+    boost::system::error_code ec;
+    co_await backoff_timer_.async_wait(redirect_error(use_awaitable, ec));
+  }
+  connected_ = false;
+  finish_start({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
+  fail_everything(ErrorKind::stopped, "client stopped");
+  if (manager_done_) manager_done_->set_value();
+}
+
+asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn,
+                                                const ServerUri& uri, const std::string& text,
+                                                ConnackInfo& connack) {
+  using asio::redirect_error;
+  using asio::use_awaitable;
+  auto fail = [&](std::string why, ReasonCode reason = ReasonCode::success) {
+    return Error{ErrorKind::connect_failed, reason, text + ": " + why};
+  };
+  if (uri.transport != Transport::tcp)
+    co_return fail("only mqtt:// (TCP) is supported yet; TLS and WebSocket are not");
+
+  // One deadline for resolve, TCP connect and CONNACK: on expiry it closes the socket,
+  // which fails whichever operation is pending.
+  auto timed_out = std::make_shared<bool>(false);
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
+  asio::steady_timer deadline(io_);
+  deadline.expires_after(options_.connect_timeout);
+  deadline.async_wait([conn, timed_out, resolver](boost::system::error_code ec) {
+    if (ec) return;
+    *timed_out = true;
+    resolver->cancel();
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+  });
+  auto io_failure = [&](std::string_view what, const boost::system::error_code& ec) {
+    return fail(*timed_out ? "connect timed out" : std::string(what) + ": " + ec.message());
+  };
+
+  boost::system::error_code ec;
+  auto endpoints = co_await resolver->async_resolve(uri.host, std::to_string(uri.port),
+                                                    redirect_error(use_awaitable, ec));
+  if (ec) co_return io_failure("cannot resolve " + uri.host, ec);
+  if (stopping_) co_return Error{ErrorKind::stopped, ReasonCode::success, "client stopped"};
+  co_await asio::async_connect(conn->socket, endpoints, redirect_error(use_awaitable, ec));
+  if (ec) co_return io_failure("cannot connect", ec);
+  conn->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+
+  codec::Connect connect;
+  connect.version = version_;
+  connect.clean_start = options_.clean_start;
+  connect.keep_alive =
+      static_cast<std::uint16_t>(std::min<std::int64_t>(options_.keep_alive.count(), 65535));
+  connect.client_id = options_.client_id;
+  if (options_.username) connect.username = *options_.username;
+  if (options_.password) connect.password = *options_.password;
+  std::vector<codec::UserProperty> will_users;
+  std::vector<codec::UserProperty> users;
+  if (options_.will) {
+    codec::Will will;
+    will.topic = options_.will->topic;
+    will.payload = options_.will->payload;
+    will.qos = options_.will->qos;
+    will.retain = options_.will->retain;
+    will.properties = message_properties(options_.will->properties, will_users);
+    will.properties.will_delay_interval = options_.will->delay_interval;
+    connect.will = will;
+  }
+  if (version_ == ProtocolVersion::v5) {
+    connect.properties.session_expiry_interval = options_.session_expiry_interval;
+    if (options_.receive_maximum != 65535)
+      connect.properties.receive_maximum = options_.receive_maximum;
+    connect.properties.maximum_packet_size = options_.maximum_packet_size;
+    for (const auto& [name, value] : options_.connect_user_properties)
+      users.push_back({name, value});
+    connect.properties.user_properties = users;
+  }
+  const std::string bytes = codec::encode_to_string(connect, version_);
+  co_await asio::async_write(conn->socket, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  if (ec) co_return io_failure("cannot send CONNECT", ec);
+
+  conn->parser = codec::Parser(
+      {.max_packet_size = options_.maximum_packet_size, .buffer_size = 4096, .version = version_});
+  for (;;) {
+    auto next = conn->parser.next();
+    if (!next)
+      co_return fail("bad CONNACK: " + std::string(next.error().detail), next.error().code);
+    if (*next) {
+      auto* ack = std::get_if<codec::Connack>(&(*next)->packet);
+      if (!ack) co_return fail("the server sent something other than CONNACK first");
+      connack = connack_info(*ack, version_, text);
+      break;
+    }
+    auto space = conn->parser.prepare(4096);
+    std::size_t n = co_await conn->socket.async_read_some(asio::buffer(space.data(), space.size()),
+                                                          redirect_error(use_awaitable, ec));
+    if (ec) co_return io_failure("no CONNACK", ec);
+    conn->parser.commit(n);
+  }
+  deadline.cancel();
+  if (codec::is_error(connack.reason)) {
+    std::string why = "connection refused: " + std::string(codec::to_string(connack.reason));
+    if (!connack.reason_string.empty()) why += ": " + connack.reason_string;
+    co_return fail(why, connack.reason);
+  }
+  co_return Error{};
+}
+
+void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
+                               const ConnackInfo& connack) {
+  conn_ = conn;
+  conn->serial = ++connection_serial_;
+  for (auto& [id, state] : inbound_qos2_)
+    if (state == Qos2State::resent) state = Qos2State::unacked;  // re-sent on an old connection
+  connack_ = connack;
+  connected_ = true;
+  ready_ = false;
+  up_since_ = std::chrono::steady_clock::now();
+  // The broker may shorten or lengthen our keep-alive (MQTT 5.0 section 3.2.2.3.14).
+  if (version_ == ProtocolVersion::v5 && options_.topic_aliases && connack.topic_alias_maximum > 0)
+    conn->aliases.emplace(connack.topic_alias_maximum);
+  keep_alive_ = connack.server_keep_alive ? std::chrono::seconds(*connack.server_keep_alive)
+                                          : options_.keep_alive;
+  if (!connack.session_present) {
+    // The broker kept nothing: QoS 2 ids it has not released are forgotten on both
+    // sides, and a QoS 2 message it already acknowledged with PUBREC is complete (it
+    // was accepted). Other in-flight messages go out again as new messages.
+    inbound_qos2_.clear();
+    for (auto it = inflight_.begin(); it != inflight_.end();) {
+      auto current = it++;
+      if (current->released) {
+        auto done = std::move(current->done);
+        ids_in_use_.erase(current->packet_id);
+        inflight_.erase(current);
+        if (done) done({Error{}, ReasonCode::success});
+      }
+    }
+  }
+  // [MQTT-4.4.0-1] a resumed session re-sends unacknowledged PUBLISH (DUP set) and
+  // PUBREL packets, in their original order.
+  for (auto& out : inflight_) {
+    if (out.released)
+      send(codec::Pubrel{.packet_id = out.packet_id});
+    else
+      send_publish(out, connack.session_present);
+  }
+  if (!connack.session_present && options_.restore_subscriptions && !subscriptions_.empty()) {
+    PendingSubscribe restore;
+    for (const auto& [filter, request] : subscriptions_)
+      restore.requests.push_back(request);
+    send_subscribe(std::move(restore));
+  }
+  for (auto& pending : deferred_subscribes_)
+    send_subscribe(std::move(pending));
+  deferred_subscribes_.clear();
+  for (auto& pending : deferred_unsubscribes_)
+    send_unsubscribe(std::move(pending));
+  deferred_unsubscribes_.clear();
+  read_loop(conn);
+  keep_alive(conn);
+  // on_connection_up runs off the I/O thread, so it may block on subscribe().get();
+  // the offline queue is released only after it returns.
+  asio::post(callbacks_, [this, conn, connack] {
+    if (on_up) on_up(connack);
+    asio::post(io_, [this, conn] {
+      if (conn == conn_ && conn->open) connection_ready();
+    });
+  });
+}
+
+void ClientImpl::connection_ready() {
+  ready_ = true;
+  finish_start({Error{}, connack_});
+  pump_queue();
+}
+
+void ClientImpl::end_session(const std::shared_ptr<Connection>& conn) {
+  if (conn_ == conn) conn_.reset();
+  connected_ = false;
+  ready_ = false;
+  Error lost = conn->error;
+  if (!lost) lost = Error{ErrorKind::connection_lost, ReasonCode::success, "connection closed"};
+  // SUBSCRIBE / UNSUBSCRIBE are not retried: their callers learn of the loss.
+  // Remembered subscriptions are restored on the next connection anyway.
+  for (auto& [id, pending] : subscribes_) {
+    ids_in_use_.erase(id);
+    if (pending.done) pending.done({lost, {}});
+  }
+  subscribes_.clear();
+  for (auto& [id, pending] : unsubscribes_) {
+    ids_in_use_.erase(id);
+    if (pending.done) pending.done({lost, {}});
+  }
+  unsubscribes_.clear();
+  if (on_down && !(stopping_ && lost.kind == ErrorKind::stopped))
+    asio::post(callbacks_, [this, lost] { on_down(lost); });
+}
+
+std::future<void> ClientImpl::disconnect(ReasonCode reason) {
+  auto promise = std::make_shared<std::promise<void>>();
+  auto future = promise->get_future();
+  if (!started_) {
+    promise->set_value();
+    return future;
+  }
+  asio::post(io_, [this, reason, promise] { do_stop(reason, promise); });
+  return future;
+}
+
+void ClientImpl::do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed) {
+  stopping_ = true;
+  backoff_timer_.cancel();
+  if (conn_ && conn_->open) {
+    send(codec::Disconnect{.reason_code = reason});
+    conn_->close_after_flush = true;
+    if (closed) conn_->closed_promises.push_back(std::move(closed));
+    schedule_flush(conn_);
+  } else if (closed) {
+    closed->set_value();
+  }
+  if (connecting_) {
+    boost::system::error_code ignored;
+    connecting_->socket.close(ignored);
+  }
+}
+
+void ClientImpl::fail_everything(ErrorKind kind, std::string_view why) {
+  Error error{kind, ReasonCode::success, std::string(why)};
+  auto queued = std::move(queue_);
+  queue_.clear();
+  auto inflight = std::move(inflight_);
+  inflight_.clear();
+  ids_in_use_.clear();
+  for (auto& out : inflight)
+    if (out.done) out.done({error, ReasonCode::success});
+  for (auto& out : queued)
+    if (out.done) out.done({error, ReasonCode::success});
+  for (auto& [id, pending] : subscribes_)
+    if (pending.done) pending.done({error, {}});
+  subscribes_.clear();
+  for (auto& [id, pending] : unsubscribes_)
+    if (pending.done) pending.done({error, {}});
+  unsubscribes_.clear();
+  for (auto& pending : deferred_subscribes_)
+    if (pending.done) pending.done({error, {}});
+  deferred_subscribes_.clear();
+  for (auto& pending : deferred_unsubscribes_)
+    if (pending.done) pending.done({error, {}});
+  deferred_unsubscribes_.clear();
+}
+
+void ClientImpl::shutdown() {
+  if (shut_down_.exchange(true)) return;
+  if (io_thread_.joinable()) {
+    if (started_) {
+      // Graceful: DISCONNECT, then wait (bounded) for the manager loop to wind down.
+      auto closed = disconnect(ReasonCode::success);
+      closed.wait_for(std::chrono::seconds(5));
+      std::promise<std::future<void>> waiter;
+      auto done_future = waiter.get_future();
+      asio::post(io_, [this, &waiter] {
+        if (manager_done_) {
+          waiter.set_value(manager_done_->get_future());
+        } else {
+          std::promise<void> ready;
+          ready.set_value();
+          waiter.set_value(ready.get_future());
+        }
+      });
+      if (done_future.wait_for(std::chrono::seconds(5)) == std::future_status::ready)
+        done_future.get().wait_for(std::chrono::seconds(5));
+    }
+    io_work_.reset();
+    io_.stop();
+    io_thread_.join();
+  }
+  if (callback_thread_.joinable()) {
+    callback_work_.reset();
+    callback_thread_.join();
+  }
+}
+
+}  // namespace cicada::client

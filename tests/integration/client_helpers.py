@@ -1,0 +1,198 @@
+"""Helpers for the client-tool tests: a mosquitto broker on an ephemeral port,
+line-collecting wrappers around long-running tools, and a TCP proxy that the test
+can cut to simulate a network outage. No timing assertions: timeouts only bound
+how long a test waits for something that must happen."""
+import os
+import queue
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+MOSQUITTO = "/usr/sbin/mosquitto"
+WAIT = 30.0  # generous upper bound for anything that must happen
+
+
+def tool_env():
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
+    return env
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, timeout=WAIT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("nothing listens on port %d" % port)
+
+
+class Mosquitto:
+    """mosquitto listening on 127.0.0.1:port, anonymous access allowed."""
+
+    def __init__(self, port=None):
+        self.port = port or free_port()
+        fd, self.config = tempfile.mkstemp(prefix="mosquitto-", suffix=".conf")
+        with os.fdopen(fd, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+        self.process = subprocess.Popen([MOSQUITTO, "-c", self.config],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+        if os.path.exists(self.config):
+            os.unlink(self.config)
+
+
+class Running:
+    """A long-running tool whose stdout and stderr lines are collected by threads."""
+
+    def __init__(self, cmd, stdin=None):
+        self.cmd = cmd
+        self.process = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=tool_env())
+        self.out = queue.Queue()
+        self.err = queue.Queue()
+        self.out_lines = []
+        self.err_lines = []
+        for stream, q in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            threading.Thread(target=self._pump, args=(stream, q), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, q):
+        for line in iter(stream.readline, b""):
+            q.put(line.decode(errors="replace").rstrip("\n"))
+        q.put(None)
+
+    def _wait(self, q, seen, predicate, timeout):
+        for line in seen:
+            if predicate(line):
+                return line
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                line = q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            seen.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError("%s: no matching line; stdout=%r stderr=%r" %
+                             (self.cmd[0], self.out_lines, self.err_lines))
+
+    def wait_out(self, predicate, timeout=WAIT):
+        return self._wait(self.out, self.out_lines, predicate, timeout)
+
+    def wait_err(self, predicate, timeout=WAIT):
+        return self._wait(self.err, self.err_lines, predicate, timeout)
+
+    def drain_out(self):
+        while True:
+            try:
+                line = self.out.get_nowait()
+            except queue.Empty:
+                return self.out_lines
+            if line is None:
+                return self.out_lines
+            self.out_lines.append(line)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def run(cmd, timeout=WAIT, stdin_data=None):
+    return subprocess.run(cmd, input=stdin_data, capture_output=True, timeout=timeout,
+                          env=tool_env())
+
+
+class Proxy:
+    """A TCP proxy 127.0.0.1:port -> 127.0.0.1:target. cut() closes the listener and
+    every connection through it; resume() listens again on the same port."""
+
+    def __init__(self, target):
+        self.target = target
+        self.port = free_port()
+        self._lock = threading.Lock()
+        self._sockets = []
+        self._listener = None
+        self.resume()
+
+    def resume(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._copy, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _copy(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        # shutdown() wakes the thread blocked in accept(); close() alone does not.
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self._listener.close()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for s in sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
