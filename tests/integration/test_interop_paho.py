@@ -294,9 +294,14 @@ def test_will_published_on_abnormal_disconnect(make_client):
 
 def test_retained_will_is_kept(make_client):
     topic = unique("will-retained")
+    watcher = make_client()
+    watcher.subscribe(topic, 1)
     dying = make_client(will={"topic": topic, "payload": b"last words", "qos": 1,
                               "retain": True})
     dying.drop()
+    # Once the watcher has the Will, the broker has published (and retained) it; a
+    # subscriber arriving before that would get it live, without the retain flag.
+    watcher.wait_messages(1)
     late = make_client()
     late.subscribe(topic, 1)
     got = late.wait_messages(1)

@@ -2,6 +2,8 @@
 // UNSUBSCRIBE, PINGREQ, DISCONNECT; and what a malformed packet costs the client.
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+
 #include <cicada/codec/utf8.hpp>
 #include <cicada/topic/topic.hpp>
 
@@ -142,36 +144,52 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   publish.topic = topic;
   if (worker_.auth().allows_everything()) return finish_publish(publish, owner, true);
 
-  // Ask the authorization hooks; this client's later packets wait for the answer
-  // (order is kept), everyone else on the worker goes on being served.
+  // Ask the authorization hooks. Most answers come at once (files, caches) and are
+  // acted on inline. Otherwise this client's later packets wait for the answer (order
+  // is kept) while everyone else on the worker goes on being served.
   struct Pending {
     codec::Publish publish;
     SharedBuffer owner;
     std::string topic;  // the alias table may change; keep the topic
   };
-  auto pending = std::make_shared<Pending>(Pending{publish, owner, std::string(topic)});
-  // route() keeps a view of the topic in the Message, which owns only the receive buffer:
-  // a topic from that buffer stays valid, while one from the alias table is copied there
-  // (route() copies it when topic_alias is set). Pointing at pending->topic otherwise
-  // left the Message with a view into freed memory once `pending` was released.
-  if (publish.properties.topic_alias) pending->publish.topic = pending->topic;
-  read_paused_ = true;
+  struct Answer {
+    std::atomic<int> state{0};  // 0: asking, 1: answered before authorize() returned,
+                                // 2: the answer will come later
+    bool allowed = false;
+    std::shared_ptr<Pending> pending;  // set when the answer comes later
+  };
+  auto answer = std::make_shared<Answer>();
   AccessRequest request{.client_id = client_id_,
                         .username = username_,
-                        .topic = pending->topic,
+                        .topic = std::string(topic),
                         .action = Action::publish,
                         .qos = static_cast<std::uint8_t>(publish.qos),
                         .retain = publish.retain};
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
-  worker_.auth().authorize(request, [weak, worker, pending](bool allowed) {
-    worker->post([weak, pending, allowed](Worker&) {
+  worker_.auth().authorize(request, [weak, worker, answer](bool allowed) {
+    answer->allowed = allowed;
+    int asking = 0;
+    if (answer->state.compare_exchange_strong(asking, 1, std::memory_order_acq_rel)) return;
+    // Runs after the handler that asked, so `pending` is set by then.
+    worker->post([weak, answer](Worker&) {
       auto self = weak.lock();
       if (!self || self->closed() || self->session_ == nullptr) return;
-      self->finish_publish(pending->publish, pending->owner, allowed);
+      self->finish_publish(answer->pending->publish, answer->pending->owner, answer->allowed);
       self->resume_reading();
     });
   });
+  int asking = 0;
+  if (!answer->state.compare_exchange_strong(asking, 2, std::memory_order_acq_rel)) {
+    return finish_publish(publish, owner, answer->allowed);
+  }
+  answer->pending = std::make_shared<Pending>(Pending{publish, owner, std::string(topic)});
+  // route() keeps a view of the topic in the Message, which owns only the receive
+  // buffer: a topic from that buffer stays valid, while one from the alias table is
+  // copied (route() copies it when topic_alias is set), so only then does the pending
+  // copy point at its own.
+  if (publish.properties.topic_alias) answer->pending->publish.topic = answer->pending->topic;
+  read_paused_ = true;
 }
 
 void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed) {

@@ -169,16 +169,28 @@ void Worker::enqueue(Task task, bool bounded) {
 }
 
 void Worker::drain_inbox() {
-  inbox_.drain(drained_);
-  for (Task& task : drained_) {
+  // A bounded share per loop turn, so sockets (a subscriber's acknowledgements, its
+  // writes) are served between slices of a large backlog; the rest runs on a later
+  // turn, in order.
+  std::size_t budget = drain_budget;
+  while (budget > 0) {
+    if (next_drained_ == drained_.size()) {
+      inbox_.drain(drained_);  // clears drained_ first
+      next_drained_ = 0;
+      if (drained_.empty()) break;  // empty: the next push wakes the loop again
+    }
+    Task& task = drained_[next_drained_++];
     if (task.run) {
       task.run(*this);
+      --budget;
     } else {
       deliver(task.deliveries, task.forwarded);
+      budget -= std::min(budget, std::max<std::size_t>(task.deliveries.size(), 1));
       queued_deliveries_.fetch_sub(task.deliveries.size(), std::memory_order_seq_cst);
     }
+    task = Task{};
   }
-  drained_.clear();
+  if (budget == 0) boost::asio::post(io_, [this] { drain_inbox(); });
   wake_throttled_peers();
 }
 

@@ -169,6 +169,8 @@ class Worker {
   std::vector<Worker*> peers_;
   Inbox<Task> inbox_;
   std::vector<Task> drained_;
+  std::size_t next_drained_ = 0;  // drained_[next_drained_..] wait for a later turn
+  static constexpr std::size_t drain_budget = 4096;  // deliveries per loop turn
   // Deliveries pushed into inbox_ and not yet delivered (any thread adds, this
   // worker subtracts). Above the high mark, producers throttle themselves; below the
   // low mark, those waiting (waiting_for_drain_[i]) are told to go on.

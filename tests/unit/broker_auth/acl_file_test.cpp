@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 namespace cicada::broker::auth {
@@ -148,6 +149,10 @@ struct BadLine {
   const char* line;
   const char* expected;
 };
+// The line itself names the case (ctest shows it), rather than the pointers' bytes.
+void PrintTo(const BadLine& bad, std::ostream* out) {
+  *out << '"' << bad.line << '"';
+}
 
 class AclFileBadLine : public ::testing::TestWithParam<BadLine> {};
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "broker/auth/password_hash.hpp"
@@ -111,6 +112,10 @@ struct BadLine {
   const char* line;
   const char* expected;  // a fragment of the error
 };
+// The line itself names the case (ctest shows it), rather than the pointers' bytes.
+void PrintTo(const BadLine& bad, std::ostream* out) {
+  *out << '"' << bad.line << '"';
+}
 
 class PasswordFileBadLine : public ::testing::TestWithParam<BadLine> {};
 
