@@ -133,9 +133,14 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
   for (std::size_t i = 0; i < order.size(); ++i)
     order[i] = i;
   if (matches.size() > 1) {
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    // Ties keep match order (compared by index): a stable sort without stable_sort's
+    // temporary buffer.
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
       if (matches[a].shared != matches[b].shared) return !matches[a].shared;
-      return matches[a].entry.subscriber < matches[b].entry.subscriber;
+      if (matches[a].entry.subscriber != matches[b].entry.subscriber) {
+        return matches[a].entry.subscriber < matches[b].entry.subscriber;
+      }
+      return a < b;
     });
   }
 
