@@ -480,3 +480,41 @@ def test_racing_connects_leave_exactly_one_connection(broker, version):
         sock.sendall(pingreq())
         assert read_packet(sock) == h("d0 00")
         close_normally(sock)
+
+
+def test_will_message_expiry_counts_from_publication_v5(broker):
+    """MQTT 5.0 3.1.3.2.4: the Will's Message Expiry Interval is its lifetime once
+    published; [MQTT-3.3.2-5] it expires while queued for an offline subscriber, and
+    [MQTT-3.3.2-6] the interval forwarded is what remains of it."""
+    cid, topic = unique("wme"), unique("wme") + "/t"
+    persistent = [(SESSION_EXPIRY_INTERVAL, 60)]
+    sub, _ = open_client(broker, cid, version=V5, clean=False, props=persistent)
+    subscribe_ok(sub, 1, [(topic, 1)], version=V5)
+    sub.sendall(disconnect())
+    expect_closed(sub)
+
+    # The CONNECT carrying the Will is 2.2 s older than its publication: an interval
+    # counted from the CONNECT would be nearly spent when the Will is published.
+    dying, _ = open_client(broker, unique("wme-d"), version=V5,
+                           will={"topic": topic, "payload": b"short", "qos": 1,
+                                 "props": [(MESSAGE_EXPIRY_INTERVAL, 3)]})
+    time.sleep(2.2)
+    drop(dying)
+    time.sleep(0.5)  # the Will is published and queued for the offline session
+    sub, ack = open_client(broker, cid, version=V5, clean=False, props=persistent)
+    assert parse_connack(ack, V5)[0] == 1
+    got = parse_publish(read_packet(sub), V5)
+    assert got["payload"] == b"short"
+    assert 2 <= prop(got["props"], MESSAGE_EXPIRY_INTERVAL) <= 3
+    sub.sendall(puback(got["packet_id"]) + disconnect())
+    expect_closed(sub)
+
+    # Published, then left queued past its 3 s: deleted before delivery [MQTT-3.3.2-5].
+    dying, _ = open_client(broker, unique("wme-d"), version=V5,
+                           will={"topic": topic, "payload": b"stale", "qos": 1,
+                                 "props": [(MESSAGE_EXPIRY_INTERVAL, 1)]})
+    drop(dying)
+    time.sleep(2.2)
+    sub, ack = open_client(broker, cid, version=V5, clean=False, props=persistent)
+    assert parse_connack(ack, V5)[0] == 1
+    expect_no_packet(sub, 1.0)

@@ -191,7 +191,7 @@ void Connection::on_session_ready(Session& session, bool present) {
 
 void Connection::kick_for_takeover(bool session_ends) {
   if (session_ != nullptr) {
-    if (will_ && (session_ends || will_delay_ == 0)) worker_.publish(will_);
+    if (will_ && (session_ends || will_delay_ == 0)) worker_.publish_will(will_);
     will_.reset();
     session_->detach(worker_.now());
     session_ = nullptr;

@@ -265,11 +265,21 @@ void Worker::tick() {
     }
   }
   for (const MessagePtr& will : due)
-    publish(will);
+    publish_will(will);
 }
 
 void Worker::publish(const MessagePtr& message) {
   router_.publish(message, index_);
+}
+
+void Worker::publish_will(const MessagePtr& will) {
+  const auto& interval = will->properties.message_expiry_interval;
+  if (!interval || will->expires_at) return publish(will);
+  // The Will's Message Expiry Interval counts from its publication, not from the
+  // CONNECT that carried it (MQTT 5.0 3.1.3.2.4, [MQTT-3.3.2-6]).
+  auto stamped = std::make_shared<Message>(*will);
+  stamped->expires_at = now() + std::chrono::seconds(*interval);
+  publish(stamped);
 }
 
 }  // namespace cicada::broker

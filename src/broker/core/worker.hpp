@@ -106,6 +106,8 @@ class Worker {
                  std::uint32_t identifier, bool& existed);
   bool unsubscribe(Session& session, std::string_view filter);
   void publish(const MessagePtr& message);
+  // Publishes a Will, its Message Expiry Interval counted from now.
+  void publish_will(const MessagePtr& will);
 
  private:
   struct Task {

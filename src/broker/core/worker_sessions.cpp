@@ -89,7 +89,7 @@ void Worker::take_over_here(const SessionHandlePtr& handle, std::uint32_t to, bo
   if (auto will = pending_wills_.find(key); will != pending_wills_.end()) {
     // A delayed Will is cancelled when the session resumes [MQTT-3.1.3-9] and
     // published when the session ends.
-    if (clean_start) publish(will->second.message);
+    if (clean_start) publish_will(will->second.message);
     pending_wills_.erase(will);
   }
   if (clean_start || ended) {
@@ -204,7 +204,7 @@ void Worker::session_disconnected(Session& session, MessagePtr will, std::uint32
     // whichever comes first.
     std::uint32_t delay = std::min(will_delay, session.expiry_interval);
     if (delay == 0) {
-      publish(message);
+      publish_will(message);
     } else {
       pending_wills_[key] = {message, now() + std::chrono::seconds(delay)};
     }
@@ -221,7 +221,7 @@ void Worker::session_closed(const SessionHandlePtr& handle, MessagePtr will,
   }
   // Resumed (or moved) meanwhile: a delayed Will is cancelled [MQTT-3.1.3-9]; one
   // without delay belonged to the closed connection and goes out.
-  if (will && will_delay == 0) publish(will);
+  if (will && will_delay == 0) publish_will(will);
 }
 
 void Worker::end_session(SessionHandle* key) {
@@ -242,7 +242,7 @@ void Worker::end_session(SessionHandle* key) {
     }
   }
   if (auto will = pending_wills_.find(key); will != pending_wills_.end()) {
-    publish(will->second.message);
+    publish_will(will->second.message);
     pending_wills_.erase(will);
   }
 }
