@@ -9,7 +9,13 @@ InboundTopicAliases::Result InboundTopicAliases::resolve(std::string_view& topic
   // [MQTT-3.3.2-9] an alias above the Topic Alias Maximum we sent is invalid.
   if (alias == 0 || alias > maximum_) return Result::alias_out_of_range;
   if (!topic.empty()) {
-    topics_[alias] = std::string(topic);
+    std::string& slot = topics_[alias];
+    if (bytes_ - slot.size() + topic.size() > max_bytes_) {
+      if (slot.empty()) topics_.erase(alias);
+      return Result::over_budget;
+    }
+    bytes_ = bytes_ - slot.size() + topic.size();
+    slot.assign(topic);
     return Result::ok;
   }
   auto it = topics_.find(alias);

@@ -580,6 +580,23 @@ def test_topic_alias_can_be_remapped_v5(broker):
                                                   publish(other, b"c", version=V5)]
 
 
+def test_topic_alias_table_is_bounded_in_bytes_v5(broker):
+    """A client may define up to Topic Alias Maximum aliases, each for a topic of up to
+    65,535 bytes: the broker holds at most 1 MiB of aliased topics per connection and
+    disconnects past that with 0x97 Quota exceeded (MQTT 5.0 3.14.2.1: an
+    administrative limit), rather than pinning gigabytes."""
+    sock, _ = open_client(broker, unique("alias-bytes"), version=V5)
+    topic = "a/" + "x" * 65000
+    for alias in range(1, 16):  # 15 x 65 kB: under the limit
+        sock.sendall(publish(topic + str(alias), b"", props=[(TOPIC_ALIAS, alias)], version=V5))
+    sock.sendall(pingreq())
+    assert read_packet(sock) == h("d0 00")
+    for alias in range(16, 18):  # the 17th takes the table past 1 MiB
+        sock.sendall(publish(topic + str(alias), b"", props=[(TOPIC_ALIAS, alias)], version=V5))
+    assert read_packet(sock) == disconnect(0x97)
+    expect_closed(sock)
+
+
 def test_outbound_topic_aliases_stay_within_the_client_maximum_v5(broker):
     base = unique("oa")
     topics = [base + "/" + name for name in ("a", "b", "c", "d")]

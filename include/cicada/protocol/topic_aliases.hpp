@@ -3,6 +3,7 @@
 // Thread-safety: single owner (the connection's worker or I/O thread).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,20 +14,29 @@
 namespace cicada::protocol {
 
 // Aliases the peer defined for the topics it sends us [MQTT-3.3.2-10]: valid for the
-// connection only, at most `maximum` of them (our Topic Alias Maximum).
+// connection only, at most `maximum` of them (our Topic Alias Maximum), holding at
+// most `max_bytes` of topic names in all: 65,535 aliases of topics up to the packet
+// size limit would otherwise let one connection pin gigabytes.
 class InboundTopicAliases {
  public:
-  explicit InboundTopicAliases(std::uint16_t maximum = 0) : maximum_(maximum) {}
+  static constexpr std::size_t default_max_bytes = 1 << 20;
+
+  explicit InboundTopicAliases(std::uint16_t maximum = 0, std::size_t max_bytes = default_max_bytes)
+      : maximum_(maximum), max_bytes_(max_bytes) {}
   std::uint16_t maximum() const noexcept { return maximum_; }
   void set_maximum(std::uint16_t maximum) noexcept { maximum_ = maximum; }
+  std::size_t bytes() const noexcept { return bytes_; }
 
-  enum class Result { ok, alias_out_of_range, unknown_alias };
+  enum class Result { ok, alias_out_of_range, unknown_alias, over_budget };
   // Resolves a PUBLISH's (topic, alias): a topic with an alias (re)defines it; an
-  // empty topic uses it. On ok, `topic` is the topic to route.
+  // empty topic uses it. On ok, `topic` is the topic to route. over_budget: the
+  // definition would take the table past `max_bytes` (it is not stored).
   Result resolve(std::string_view& topic, std::uint16_t alias);
 
  private:
   std::uint16_t maximum_;
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
   std::unordered_map<std::uint16_t, std::string> topics_;
 };
 

@@ -187,7 +187,8 @@ constexpr std::array kOptions{
                                  "Most '/'-separated levels in a topic name or filter."),
     number<&C::max_topic_alias>(T::integer, "mqtt.max_topic_alias", "65535", 0, kU16, reloadable,
                                 "Topic Alias Maximum advertised to MQTT 5 clients; 0 disables "
-                                "inbound topic aliases."),
+                                "inbound topic aliases. A connection's aliased topics may take "
+                                "1 MiB in all; past that it is disconnected with 0x97."),
     number<&C::max_inflight>(T::integer, "mqtt.max_inflight", "32", 1, kU16, reloadable,
                              "QoS 1 and 2 messages sent to a client and not yet acknowledged; "
                              "advertised as Receive Maximum."),

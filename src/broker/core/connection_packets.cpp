@@ -117,6 +117,10 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
         return protocol_violation(ReasonCode::topic_alias_invalid, "Topic Alias above the maximum");
       case protocol::InboundTopicAliases::Result::unknown_alias:
         return protocol_violation(ReasonCode::protocol_error, "unknown Topic Alias");
+      case protocol::InboundTopicAliases::Result::over_budget:
+        // An administrative limit, not a protocol error: 0x97 Quota exceeded.
+        return protocol_violation(ReasonCode::quota_exceeded,
+                                  "topic alias table above its byte limit");
     }
   }
   if (p.payload_format_indicator.value_or(0) == 1 && !codec::is_well_formed_utf8(publish.payload)) {

@@ -25,6 +25,29 @@ TEST(InboundTopicAliases, DefinesUsesAndRejects) {
   EXPECT_EQ(again, "c/d");
 }
 
+TEST(InboundTopicAliases, HoldsAtMostItsByteBudgetOfTopics) {
+  InboundTopicAliases aliases(10, /*max_bytes=*/10);
+  std::string_view topic = "abcd";
+  EXPECT_EQ(aliases.resolve(topic, 1), InboundTopicAliases::Result::ok);
+  topic = "efgh";
+  EXPECT_EQ(aliases.resolve(topic, 2), InboundTopicAliases::Result::ok);
+  EXPECT_EQ(aliases.bytes(), 8u);
+  // A third topic would take the table to 12 bytes: refused, and not stored.
+  topic = "ijkl";
+  EXPECT_EQ(aliases.resolve(topic, 3), InboundTopicAliases::Result::over_budget);
+  topic = "";
+  EXPECT_EQ(aliases.resolve(topic, 3), InboundTopicAliases::Result::unknown_alias);
+  // Redefining an alias counts the new topic in place of the old one.
+  topic = "abcdef";
+  EXPECT_EQ(aliases.resolve(topic, 1), InboundTopicAliases::Result::ok);
+  EXPECT_EQ(aliases.bytes(), 10u);
+  topic = "abcdefg";
+  EXPECT_EQ(aliases.resolve(topic, 1), InboundTopicAliases::Result::over_budget);
+  topic = "";
+  EXPECT_EQ(aliases.resolve(topic, 1), InboundTopicAliases::Result::ok);
+  EXPECT_EQ(topic, "abcdef");  // the old mapping stands
+}
+
 TEST(OutboundTopicAliases, NoAliasesWhenThePeerAllowsNone) {
   OutboundTopicAliases aliases(0);
   auto choice = aliases.choose("a");
