@@ -8,6 +8,7 @@
 #include <boost/beast/version.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+#include <type_traits>
 
 #include "tls_session.hpp"
 #include "transport.hpp"

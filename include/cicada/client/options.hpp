@@ -55,7 +55,8 @@ struct ClientOptions {
   std::uint32_t maximum_packet_size = 16 * 1024 * 1024;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
 
-  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect through CONNACK
+  // TCP connect, TLS / WebSocket handshakes and CONNACK, together.
+  std::chrono::milliseconds connect_timeout{10'000};
   // Reconnect after a lost connection; the first retry is immediate, later ones wait
   // per `backoff`.
   bool auto_reconnect = true;

@@ -1,0 +1,73 @@
+"""cicada-pub / cicada-sub over ws:// and wss:// to mosquitto's WebSocket listeners
+(Debian's mosquitto 2.0.11 has libwebsockets built in; it refuses to start with only
+WebSocket listeners, so the plain one from Mosquitto() stays). Messages cross between
+transports, and mosquitto_sub on plain TCP sees what cicada-pub sent over a WebSocket."""
+import pytest
+
+from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
+
+MOSQUITTO_SUB = "/usr/bin/mosquitto_sub"
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def ws_broker(certs):
+    ws, wss = free_port(), free_port()
+    m = Mosquitto(listeners=[(ws, "protocol websockets"),
+                             (wss, tls_listener(certs, websockets=True))])
+    m.ws, m.wss = ws, wss
+    yield m
+    m.stop()
+
+
+def url(broker, scheme, topic):
+    return "%s://127.0.0.1:%d/%s" % (scheme, getattr(broker, scheme), topic)
+
+
+@pytest.mark.parametrize("version", ["311", "5"])
+@pytest.mark.parametrize("scheme", ["ws", "wss"])
+def test_round_trip(ws_broker, certs, client_tools, scheme, version):
+    tls = ["--cafile", certs["ca.crt"]] if scheme == "wss" else []
+    sub = Running([client_tools["cicada-sub"], "-L", url(ws_broker, scheme, "ws/+"), "-v",
+                   "-C", "2", "-q", "1", "-V", version, "-d", *tls])
+    sub.wait_err(lambda line: line.startswith("Subscribed"))
+    assert any(("Connected to %s://" % scheme) in line for line in sub.err_lines)
+    for i in range(2):
+        pub = run([client_tools["cicada-pub"], "-L", url(ws_broker, scheme, "ws/%d" % i),
+                   "-m", "over %s %d" % (scheme, i), "-q", "1", "-V", version, *tls])
+        assert pub.returncode == 0, pub.stderr
+    sub.wait_out(lambda line: line == "ws/1 over %s 1" % scheme)
+    assert sub.process.wait(timeout=30) == 0
+    assert sub.drain_out() == ["ws/0 over %s 0" % scheme, "ws/1 over %s 1" % scheme]
+
+
+def test_websocket_to_plain_tcp(ws_broker, client_tools):
+    sub = Running(["stdbuf", "-oL", MOSQUITTO_SUB, "-p", str(ws_broker.port), "-t", "mix/#",
+                   "-v", "-C", "1", "-d"])
+    sub.wait_out(lambda line: "SUBACK" in line)
+    # A payload larger than one read, so it spans WebSocket reads.
+    payload = "x" * 100000
+    pub = run([client_tools["cicada-pub"], "-L", url(ws_broker, "ws", "mix/big"), "-m", payload,
+               "-q", "1"])
+    assert pub.returncode == 0, pub.stderr
+    sub.wait_out(lambda line: line == "mix/big " + payload)
+    assert sub.process.wait(timeout=30) == 0
+
+
+def test_wss_checks_the_certificate(ws_broker, certs, client_tools):
+    untrusted = run([client_tools["cicada-pub"], "-L", url(ws_broker, "wss", "ws/u"), "-m", "x",
+                     "--cafile", certs["other-ca.crt"]])
+    assert untrusted.returncode == 8, untrusted.stderr
+    assert b"certificate verify failed" in untrusted.stderr, untrusted.stderr
+
+
+def test_not_a_websocket_server(ws_broker, client_tools):
+    # ws:// to mosquitto's plain MQTT listener: the HTTP upgrade fails, clearly.
+    wrong = run([client_tools["cicada-pub"], "-L",
+                 "ws://127.0.0.1:%d/ws/x" % ws_broker.port, "-m", "x"])
+    assert wrong.returncode == 1
+    assert b"WebSocket upgrade of /mqtt failed" in wrong.stderr, wrong.stderr
