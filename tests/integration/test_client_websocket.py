@@ -71,3 +71,33 @@ def test_not_a_websocket_server(ws_broker, client_tools):
                  "ws://127.0.0.1:%d/ws/x" % ws_broker.port, "-m", "x"])
     assert wrong.returncode == 1
     assert b"WebSocket upgrade of /mqtt failed" in wrong.stderr, wrong.stderr
+
+
+@pytest.mark.parametrize("scheme", ["wss", "mqtts"])
+def test_reconnects_over_tls_after_a_broker_restart(certs, client_tools, scheme):
+    # The connection manager over the TLS transports: mosquitto killed and started
+    # again on the same ports; cicada-sub gets its subscription back by itself.
+    port, secure = free_port(), free_port()
+    listener = tls_listener(certs, websockets=(scheme == "wss"))
+    tls = ["--cafile", certs["ca.crt"], "-L", "%s://127.0.0.1:%d/re/t" % (scheme, secure)]
+    m = Mosquitto(port=port, listeners=[(secure, listener)])
+    try:
+        sub = Running([client_tools["cicada-sub"], *tls, "-v", "-q", "1", "-d"])
+        sub.wait_err(lambda line: line.startswith("Subscribed"))
+        m.stop()
+        sub.wait_err(lambda line: line.startswith("Connection lost"))
+        m = Mosquitto(port=port, listeners=[(secure, listener)])
+        # Published until one arrives: the subscriber is back once it has re-subscribed.
+        for i in range(300):
+            pub = run([client_tools["cicada-pub"], *tls, "-m", "again %d" % i, "-q", "1"])
+            assert pub.returncode == 0, pub.stderr
+            try:
+                sub.wait_out(lambda line: line.startswith("re/t again"), timeout=0.5)
+                break
+            except AssertionError:
+                pass
+        else:
+            raise AssertionError("no message after the restart: %r" % sub.err_lines)
+        assert sub.stop() == 0
+    finally:
+        m.stop()
