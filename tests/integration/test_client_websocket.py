@@ -101,3 +101,20 @@ def test_reconnects_over_tls_after_a_broker_restart(certs, client_tools, scheme)
         assert sub.stop() == 0
     finally:
         m.stop()
+
+
+def test_examples_over_websocket(ws_broker, cicada_binary):
+    # The MQTT 101 pair takes any transport in --url; here ws:// with an explicit path.
+    import os
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(cicada_binary))))
+    url = "ws://127.0.0.1:%d/mqtt" % ws_broker.ws
+    consumer = Running([os.path.join(build, "examples", "cicada-example-consumer"), "--url", url,
+                        "--client-id", "ws-consumer"])
+    producer = Running([os.path.join(build, "examples", "cicada-example-producer"), "--url", url,
+                        "--client-id", "ws-producer"])
+    try:
+        consumer.wait_out(lambda line: "subscribed to test" in line)
+        consumer.wait_out(lambda line: "received 'message" in line)
+    finally:
+        assert consumer.stop() == 0
+        assert producer.stop() == 0
