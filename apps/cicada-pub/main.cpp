@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
   auto started = client.start().get();
   if (started.error) {
     report(o, started.error.describe());
-    return 1;
+    return tools::connect_failure_exit_code(started.error);
   }
   if (o.debug)
     std::fprintf(stderr, "Connected to %s (MQTT %s, session present %d)\n",

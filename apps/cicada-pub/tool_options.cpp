@@ -39,17 +39,27 @@ bool parse_qos(std::string_view text, client::QoS& out) {
   return true;
 }
 
-// -L mqtt://[user[:password]@]host[:port]/topic, as mosquitto reads it.
+// -L mqtt[s]://[user[:password]@]host[:port]/topic, as mosquitto reads it; ws:// and
+// wss:// too (a Cicada extension; the WebSocket path is /mqtt).
 std::string parse_url(std::string_view text, ToolOptions& o) {
   auto parsed = boost::urls::parse_uri(boost::core::string_view(text.data(), text.size()));
   if (!parsed) return "Invalid URL for -L argument given";
   const auto& url = *parsed;
-  if (url.scheme() == "mqtts") return "TLS (mqtts://) is not supported yet";
-  if (url.scheme() != "mqtt") return "Unsupported URL scheme.";
+  const std::string scheme(url.scheme());
+  if (scheme != "mqtt" && scheme != "mqtts" && scheme != "ws" && scheme != "wss")
+    return "Unsupported URL scheme.";
+  o.scheme = scheme;
+  // mosquitto: mqtts:// without --cafile / --capath trusts the system's CAs.
+  if (scheme == "mqtts" || scheme == "wss") o.tls_requested = true;
   o.host = std::string(url.host());
-  if (url.has_port() &&
-      !parse_number(std::string_view(url.port()), o.port, std::uint16_t{1}, std::uint16_t{65535}))
-    return "Invalid port given in -L URL";
+  std::uint16_t port = 0;
+  if (url.has_port()) {
+    if (!parse_number(std::string_view(url.port()), port, std::uint16_t{1}, std::uint16_t{65535}))
+      return "Invalid port given in -L URL";
+    o.port = port;
+  } else {
+    o.port.reset();
+  }
   if (url.has_userinfo()) {
     o.username = std::string(url.user());
     if (url.has_password()) o.password = std::string(url.password());
@@ -142,8 +152,10 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       o.host = std::string(v);
     } else if (flag == "-p" || flag == "--port") {
       if (!value(v)) return fail(needs("port"));
-      if (!parse_number(v, o.port, std::uint16_t{1}, std::uint16_t{65535}))
+      std::uint16_t port = 0;
+      if (!parse_number(v, port, std::uint16_t{1}, std::uint16_t{65535}))
         return fail("Invalid port given: " + std::string(v));
+      o.port = port;
     } else if (flag == "-L" || flag == "--url") {
       if (!value(v)) return fail(needs("URL"));
       if (auto e = parse_url(v, o); !e.empty()) return fail(e);
@@ -210,13 +222,29 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       will_qos = q;
     } else if (flag == "--will-retain") {
       will_retain = true;
-    } else if (flag == "--cafile" || flag == "--capath" || flag == "--cert" || flag == "--key" ||
-               flag == "--tls-version" || flag == "--ciphers" || flag == "--psk" ||
-               flag == "--psk-identity" || flag == "--tls-alpn" || flag == "--tls-engine") {
-      return fail(std::string(flag) + ": TLS is not supported yet by " + name_of(tool) +
-                  " (the client library has no TLS transport yet).");
-    } else if (flag == "--insecure" || flag == "--tls-use-os-certs") {
-      return fail(std::string(flag) + ": TLS is not supported yet by " + name_of(tool) + ".");
+    } else if (flag == "--cafile") {
+      if (!value(v)) return fail(needs("cafile"));
+      o.tls.ca_file = std::string(v);
+      o.tls_requested = true;
+    } else if (flag == "--capath") {
+      if (!value(v)) return fail(needs("capath"));
+      o.tls.ca_path = std::string(v);
+      o.tls_requested = true;
+    } else if (flag == "--tls-use-os-certs") {
+      o.tls_requested = true;
+    } else if (flag == "--cert") {
+      if (!value(v)) return fail(needs("cert"));
+      o.tls.cert_file = std::string(v);
+    } else if (flag == "--key") {
+      if (!value(v)) return fail(needs("key"));
+      o.tls.key_file = std::string(v);
+    } else if (flag == "--insecure") {
+      // mosquitto: the server's name is not checked; the chain still is.
+      o.tls.insecure = true;
+    } else if (flag == "--tls-version" || flag == "--ciphers" || flag == "--psk" ||
+               flag == "--psk-identity" || flag == "--tls-alpn" || flag == "--tls-engine" ||
+               flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
+      return fail(std::string(flag) + " is not supported yet by " + name_of(tool) + ".");
     } else if (flag == "-D" || flag == "--property") {
       std::string_view command, property, first, second;
       if (!value(command) || !value(property) || !value(first))
@@ -275,6 +303,12 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     }
   }
   if (o.help) return outcome;
+  if (o.tls.cert_file.empty() != o.tls.key_file.empty())
+    return fail("Both certfile and keyfile must be provided if one of them is set.");
+  if (!o.tls.cert_file.empty() && !o.tls_requested)
+    return fail("--cert and --key need TLS: add --cafile, --capath or --tls-use-os-certs.");
+  if (o.tls_requested && o.scheme == "mqtt") o.scheme = "mqtts";
+  if (o.tls_requested && o.scheme == "ws") o.scheme = "wss";
   if (o.topics.empty()) {
     return fail(pub ? "Both topic and message must be supplied."
                     : "You must specify a topic to subscribe to.");
@@ -336,14 +370,32 @@ void print_help(Tool tool) {
       "                   response-topic, correlation-data, message-expiry-interval,\n"
       "                   payload-format-indicator; connect: user-property, "
       "session-expiry-interval)\n"
-      "TLS flags (--cafile, --capath, --cert, --key, --insecure) are not supported yet.\n");
+      "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
+      "file]\n"
+      "                  [--insecure]   (TLS; -p defaults to 8883 then)\n"
+      "-L also takes mqtts://, ws:// and wss:// URLs (WebSocket path /mqtt).\n");
+}
+
+int connect_failure_exit_code(const client::Error& error) {
+  constexpr int mosq_err_tls = 8;
+  return error.kind == client::ErrorKind::tls_failed ? mosq_err_tls : 1;
 }
 
 client::ClientOptions client_options(const ToolOptions& o) {
   client::ClientOptions c;
   std::string host = o.host;
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  c.servers = {"mqtt://" + host + ":" + std::to_string(o.port)};
+  std::uint16_t port = 1883;
+  if (o.port)
+    port = *o.port;
+  else if (o.scheme == "mqtts")
+    port = 8883;
+  else if (o.scheme == "ws")
+    port = 8083;
+  else if (o.scheme == "wss")
+    port = 8084;
+  c.servers = {o.scheme + "://" + host + ":" + std::to_string(port)};
+  c.tls = o.tls;
   c.version = o.version;
   if (o.client_id) {
     c.client_id = *o.client_id;

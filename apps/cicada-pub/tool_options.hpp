@@ -18,7 +18,14 @@ enum class Tool { pub, sub };
 struct ToolOptions {
   Tool tool = Tool::pub;
   std::string host = "localhost";
-  std::uint16_t port = 1883;
+  // Unset: 1883, or 8883 when TLS is asked for (as mosquitto_pub/sub); 8083 / 8084
+  // for -L ws:// / wss://.
+  std::optional<std::uint16_t> port;
+  // "mqtt", "mqtts", "ws" or "wss": from -L, and mqtt becomes mqtts when TLS is asked
+  // for with --cafile, --capath or --tls-use-os-certs.
+  std::string scheme = "mqtt";
+  client::TlsOptions tls;
+  bool tls_requested = false;
   std::vector<std::string> topics;
   client::ProtocolVersion version = client::ProtocolVersion::v3_1_1;  // mosquitto's default
   client::QoS qos = client::QoS::at_most_once;
@@ -64,6 +71,10 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv);
 // "Error: <text>\nUse '<tool> --help' to see usage." on stderr, unless quiet.
 void print_usage_error(Tool tool, const std::string& error, bool quiet);
 void print_help(Tool tool);
+
+// The exit code for a client that could not connect: 8 (MOSQ_ERR_TLS) for a failed
+// TLS handshake, as mosquitto_pub/sub exit then, else 1.
+int connect_failure_exit_code(const client::Error& error);
 
 // The client options the flags describe.
 client::ClientOptions client_options(const ToolOptions& options);

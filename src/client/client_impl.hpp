@@ -35,16 +35,19 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "transport.hpp"
+
 namespace cicada::client {
 
 namespace asio = boost::asio;
 
-// One TCP connection to one server; replaced on every reconnect.
+// One connection to one server, over any transport; replaced on every reconnect.
 struct Connection {
-  explicit Connection(asio::io_context& io) : socket(io), keep_alive_timer(io), closed(io) {
+  Connection(asio::io_context& io, std::unique_ptr<TransportStream> stream)
+      : transport(std::move(stream)), keep_alive_timer(io), closed(io) {
     closed.expires_at(asio::steady_timer::time_point::max());
   }
-  asio::ip::tcp::socket socket;
+  std::unique_ptr<TransportStream> transport;
   codec::Parser parser;
   std::string out;  // encoded packets waiting for the next flush
   bool flush_scheduled = false;
@@ -139,6 +142,7 @@ class ClientImpl {
   ClientOptions options_;
   std::vector<std::pair<ServerUri, std::string>> servers_;  // parsed, original text
   std::string parse_error_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // when a server is mqtts:// or wss://
 
   asio::io_context io_{1};
   asio::io_context callbacks_{1};

@@ -1,12 +1,11 @@
 // The connection manager: threads, the connect / reconnect loop, session start and
 // end, and stopping. Runs on the I/O thread except where a function says otherwise.
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <cicada/codec/encode.hpp>
 #include <cicada/topic/topic.hpp>
@@ -64,6 +63,17 @@ ClientImpl::ClientImpl(ClientOptions options) : options_(std::move(options)) {
     servers_.emplace_back(*parsed, text);
   }
   if (servers_.empty() && parse_error_.empty()) parse_error_ = "no server URI given";
+  const bool tls = std::any_of(servers_.begin(), servers_.end(), [](const auto& server) {
+    return server.first.transport == Transport::tls ||
+           server.first.transport == Transport::websocket_tls;
+  });
+  if (tls && parse_error_.empty()) {
+    auto context = make_tls_context(options_.tls);
+    if (context)
+      tls_context_ = std::move(*context);
+    else
+      parse_error_ = "TLS: " + context.error();
+  }
 }
 
 ClientImpl::~ClientImpl() {
@@ -123,14 +133,14 @@ asio::awaitable<void> ClientImpl::manage() {
       if (!first_try && on_reconnecting)
         asio::post(callbacks_, [this, n = ++attempt, text] { on_reconnecting(n, text); });
       first_try = false;
-      auto conn = std::make_shared<Connection>(io_);
+      auto conn =
+          std::make_shared<Connection>(io_, make_transport(io_, uri, options_.tls, tls_context_));
       ConnackInfo info;
       connecting_ = conn;
       Error error = co_await connect_once(conn, uri, text, info);
       connecting_.reset();
       if (stopping_) {
-        boost::system::error_code ignored;
-        conn->socket.close(ignored);
+        conn->transport->close();
         break;
       }
       if (error) {
@@ -181,11 +191,8 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
   auto fail = [&](std::string why, ReasonCode reason = ReasonCode::success) {
     return Error{ErrorKind::connect_failed, reason, text + ": " + why};
   };
-  if (uri.transport != Transport::tcp)
-    co_return fail("only mqtt:// (TCP) is supported yet; TLS and WebSocket are not");
-
-  // One deadline for resolve, TCP connect and CONNACK: on expiry it closes the socket,
-  // which fails whichever operation is pending.
+  // One deadline for resolve, connect, handshakes and CONNACK: on expiry it closes the
+  // socket, which fails whichever operation is pending.
   auto timed_out = std::make_shared<bool>(false);
   auto resolver = std::make_shared<asio::ip::tcp::resolver>(io_);
   asio::steady_timer deadline(io_);
@@ -194,8 +201,7 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     if (ec) return;
     *timed_out = true;
     resolver->cancel();
-    boost::system::error_code ignored;
-    conn->socket.close(ignored);
+    conn->transport->close();
   });
   auto io_failure = [&](std::string_view what, const boost::system::error_code& ec) {
     return fail(*timed_out ? "connect timed out" : std::string(what) + ": " + ec.message());
@@ -206,9 +212,12 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
                                                     redirect_error(use_awaitable, ec));
   if (ec) co_return io_failure("cannot resolve " + uri.host, ec);
   if (stopping_) co_return Error{ErrorKind::stopped, ReasonCode::success, "client stopped"};
-  co_await asio::async_connect(conn->socket, endpoints, redirect_error(use_awaitable, ec));
-  if (ec) co_return io_failure("cannot connect", ec);
-  conn->socket.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (auto failed = co_await conn->transport->open(endpoints)) {
+    if (*timed_out) co_return fail("connect timed out");
+    Error error = fail(failed.why);
+    if (failed.tls) error.kind = ErrorKind::tls_failed;
+    co_return error;
+  }
 
   codec::Connect connect;
   connect.version = version_;
@@ -240,7 +249,7 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     connect.properties.user_properties = users;
   }
   const std::string bytes = codec::encode_to_string(connect, version_);
-  co_await asio::async_write(conn->socket, asio::buffer(bytes), redirect_error(use_awaitable, ec));
+  co_await conn->transport->async_write(asio::buffer(bytes), redirect_error(use_awaitable, ec));
   if (ec) co_return io_failure("cannot send CONNECT", ec);
 
   conn->parser = codec::Parser(
@@ -256,8 +265,8 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
       break;
     }
     auto space = conn->parser.prepare(4096);
-    std::size_t n = co_await conn->socket.async_read_some(asio::buffer(space.data(), space.size()),
-                                                          redirect_error(use_awaitable, ec));
+    std::size_t n = co_await conn->transport->async_read_some(
+        asio::buffer(space.data(), space.size()), redirect_error(use_awaitable, ec));
     if (ec) co_return io_failure("no CONNACK", ec);
     conn->parser.commit(n);
   }
@@ -382,10 +391,7 @@ void ClientImpl::do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> 
   } else if (closed) {
     closed->set_value();
   }
-  if (connecting_) {
-    boost::system::error_code ignored;
-    connecting_->socket.close(ignored);
-  }
+  if (connecting_) connecting_->transport->close();
 }
 
 void ClientImpl::fail_everything(ErrorKind kind, std::string_view why) {

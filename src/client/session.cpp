@@ -2,7 +2,6 @@
 // handling of every packet the broker sends. I/O thread only, except the public entry
 // points at the bottom, which post to it.
 #include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 
 #include <cicada/codec/encode.hpp>
 #include <cicada/topic/topic.hpp>
@@ -66,26 +65,24 @@ void ClientImpl::flush(const std::shared_ptr<Connection>& conn) {
   conn->writing = true;
   auto data = std::make_shared<std::string>(std::move(conn->out));
   conn->out.clear();
-  asio::async_write(conn->socket, asio::buffer(*data),
-                    [this, conn, data](boost::system::error_code ec, std::size_t) {
-                      conn->writing = false;
-                      if (!conn->open) return;
-                      if (ec) {
-                        close(conn, Error{ErrorKind::connection_lost, ReasonCode::success,
-                                          "write failed: " + ec.message()});
-                        return;
-                      }
-                      flush(conn);
-                    });
+  conn->transport->write(asio::buffer(*data),
+                         [this, conn, data](boost::system::error_code ec, std::size_t) {
+                           conn->writing = false;
+                           if (!conn->open) return;
+                           if (ec) {
+                             close(conn, Error{ErrorKind::connection_lost, ReasonCode::success,
+                                               "write failed: " + ec.message()});
+                             return;
+                           }
+                           flush(conn);
+                         });
 }
 
 void ClientImpl::close(const std::shared_ptr<Connection>& conn, Error error) {
   if (!conn->open) return;
   conn->open = false;
   conn->error = std::move(error);
-  boost::system::error_code ignored;
-  conn->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  conn->socket.close(ignored);
+  conn->transport->close();
   conn->keep_alive_timer.cancel();
   conn->closed.cancel();
   for (auto& promise : conn->closed_promises)
@@ -109,7 +106,7 @@ void ClientImpl::read_loop(const std::shared_ptr<Connection>& conn) {
   }
   conn->parser.release_if_idle();
   auto space = conn->parser.prepare(4096);
-  conn->socket.async_read_some(
+  conn->transport->read_some(
       asio::buffer(space.data(), space.size()),
       [this, conn](boost::system::error_code ec, std::size_t n) {
         if (!conn->open) return;

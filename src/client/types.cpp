@@ -14,6 +14,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
       return "connection lost";
     case ErrorKind::connect_failed:
       return "connect failed";
+    case ErrorKind::tls_failed:
+      return "TLS failed";
     case ErrorKind::rejected:
       return "rejected";
     case ErrorKind::queue_full:

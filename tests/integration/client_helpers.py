@@ -2,6 +2,7 @@
 line-collecting wrappers around long-running tools, and a TCP proxy that the test
 can cut to simulate a network outage. No timing assertions: timeouts only bound
 how long a test waits for something that must happen."""
+import getpass
 import os
 import queue
 import signal
@@ -39,16 +40,25 @@ def wait_port(port, timeout=WAIT):
 
 
 class Mosquitto:
-    """mosquitto listening on 127.0.0.1:port, anonymous access allowed."""
+    """mosquitto listening on 127.0.0.1:port, anonymous access allowed. `listeners`
+    adds more: a list of (port, config lines) pairs, e.g. a TLS or WebSocket listener."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, listeners=()):
         self.port = port or free_port()
         fd, self.config = tempfile.mkstemp(prefix="mosquitto-", suffix=".conf")
         with os.fdopen(fd, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+            # Run as ourselves: as root mosquitto would switch to the `mosquitto` user,
+            # which cannot read keys in a test's private tmp_path.
+            f.write("user %s\n" % getpass.getuser())
+            f.write("per_listener_settings false\nallow_anonymous true\n")
+            f.write("listener %d 127.0.0.1\n" % self.port)
+            for extra_port, lines in listeners:
+                f.write("listener %d 127.0.0.1\n%s\n" % (extra_port, lines))
         self.process = subprocess.Popen([MOSQUITTO, "-c", self.config],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
+        for extra_port, _ in listeners:
+            wait_port(extra_port)
 
     def stop(self, sig=signal.SIGTERM):
         if self.process.poll() is None:
@@ -196,3 +206,49 @@ class Proxy:
             except OSError:
                 pass
             s.close()
+
+
+def make_certs(directory):
+    """A throwaway CA, a server certificate for localhost / 127.0.0.1, one for another
+    name (wrong.example), a client certificate, and a second CA that signed nothing
+    here; made with the openssl CLI in `directory` (a test's tmp_path, never the repo).
+    Returns a dict of paths."""
+    d = str(directory)
+    p = {name: os.path.join(d, name) for name in (
+        "ca.crt", "ca.key", "other-ca.crt", "other-ca.key", "server.crt", "server.key",
+        "wrong.crt", "wrong.key", "client.crt", "client.key")}
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        openssl("req", "-x509", *key, "-keyout", p[ca + ".key"], "-out", p[ca + ".crt"],
+                "-days", "2", "-subj", "/CN=cicada test " + ca,
+                "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    for name, cn, san, usage in (
+            ("server", "localhost", "DNS:localhost,IP:127.0.0.1", "serverAuth"),
+            ("wrong", "wrong.example", "DNS:wrong.example", "serverAuth"),
+            ("client", "cicada-client", None, "clientAuth")):
+        csr = os.path.join(d, name + ".csr")
+        openssl("req", *key, "-keyout", p[name + ".key"], "-out", csr, "-subj", "/CN=" + cn)
+        ext = os.path.join(d, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=%s\n" % usage)
+            if san:
+                f.write("subjectAltName=%s\n" % san)
+        openssl("x509", "-req", "-in", csr, "-CA", p["ca.crt"], "-CAkey", p["ca.key"],
+                "-CAcreateserial", "-out", p[name + ".crt"], "-days", "2", "-extfile", ext)
+    return p
+
+
+def tls_listener(certs, server="server", require_certificate=False, websockets=False):
+    """mosquitto.conf lines for a TLS (or secure WebSocket) listener."""
+    lines = ["cafile " + certs["ca.crt"], "certfile " + certs[server + ".crt"],
+             "keyfile " + certs[server + ".key"]]
+    if require_certificate:
+        lines.append("require_certificate true")
+    if websockets:
+        lines.append("protocol websockets")
+    return "\n".join(lines)

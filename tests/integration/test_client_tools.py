@@ -137,11 +137,17 @@ def test_sub_bad_flags_exit_1_like_mosquitto(client_tools, args):
     assert ours.returncode == 1, ours.stderr
 
 
-def test_tls_flags_are_refused_clearly(client_tools):
+def test_tls_flag_errors_are_clear(client_tools):
+    # TLS itself is tested in test_client_tls.py; here only the flags' errors.
     for tool, extra in (("cicada-pub", ["-m", "x"]), ("cicada-sub", [])):
-        result = run([client_tools[tool], "-t", "a", *extra, "--cafile", "/nonexistent"])
-        assert result.returncode == 1
-        assert b"not supported yet" in result.stderr
+        missing = run([client_tools[tool], "-t", "a", *extra, "--cafile", "/nonexistent"])
+        theirs = run([MOSQUITTO_PUB if tool == "cicada-pub" else MOSQUITTO_SUB, "-t", "a",
+                      *extra, "--cafile", "/nonexistent"])
+        assert missing.returncode == theirs.returncode == 1
+        assert b"cannot load CA file '/nonexistent'" in missing.stderr, missing.stderr
+        unsupported = run([client_tools[tool], "-t", "a", *extra, "--psk", "abcd"])
+        assert unsupported.returncode == 1
+        assert b"--psk is not supported yet" in unsupported.stderr, unsupported.stderr
 
 
 def test_unreachable_broker_exit_1_like_mosquitto(client_tools):

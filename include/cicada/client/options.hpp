@@ -22,9 +22,25 @@ struct WillOptions {
   MessageProperties properties;
 };
 
+// TLS for mqtts:// and wss:// servers (OpenSSL). The server's certificate is always
+// verified against the CAs below, and by default its name against the URI's host.
+struct TlsOptions {
+  // PEM file and/or hashed directory of trusted CAs; both empty: the system's CAs.
+  std::string ca_file;
+  std::string ca_path;
+  // Client certificate chain and private key (PEM) for mutual TLS; both or neither.
+  std::string cert_file;
+  std::string key_file;
+  // Skip the check that the certificate names the host we connect to (mosquitto's
+  // --insecure). The chain is still verified. For tests only.
+  bool insecure = false;
+};
+
 struct ClientOptions {
-  // Tried in turn, e.g. "mqtt://broker-a:1883". Only mqtt:// (TCP) for now.
+  // Tried in turn, e.g. "mqtt://broker-a:1883", "mqtts://broker-b:8883",
+  // "ws://broker-c:8083/mqtt", "wss://broker-d:8084/mqtt".
   std::vector<std::string> servers{"mqtt://127.0.0.1:1883"};
+  TlsOptions tls;  // used by mqtts:// and wss:// servers
   ProtocolVersion version = ProtocolVersion::v5;
   // Empty: the broker assigns one (MQTT 5, or 3.1.1 with clean start) [MQTT-3.1.3-6].
   std::string client_id;
@@ -39,7 +55,8 @@ struct ClientOptions {
   std::uint32_t maximum_packet_size = 16 * 1024 * 1024;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
 
-  std::chrono::milliseconds connect_timeout{10'000};  // TCP connect through CONNACK
+  // TCP connect, TLS / WebSocket handshakes and CONNACK, together.
+  std::chrono::milliseconds connect_timeout{10'000};
   // Reconnect after a lost connection; the first retry is immediate, later ones wait
   // per `backoff`.
   bool auto_reconnect = true;

@@ -29,6 +29,7 @@ enum class ErrorKind : std::uint8_t {
   not_connected,     // QoS 0 publish while disconnected: it is never queued
   connection_lost,   // the connection dropped and the operation cannot be retried
   connect_failed,    // TCP connect, timeout or a refusing CONNACK (see reason)
+  tls_failed,        // TLS handshake: certificate not trusted, wrong name, or refused
   rejected,          // the broker answered with a failure reason code
   queue_full,        // the bounded offline queue is full (ClientOptions::max_queued)
   packet_too_large,  // larger than the broker's Maximum Packet Size

@@ -1,5 +1,5 @@
-// Server URIs: "mqtt://host[:port]" (and, once their transports exist, mqtts://, ws://
-// and wss://), parsed with Boost.URL.
+// Server URIs: "mqtt://host[:port]", "mqtts://host[:port]", "ws://host[:port][/path]"
+// and "wss://host[:port][/path]", parsed with Boost.URL. The scheme picks the transport.
 // Thread-safety: pure functions.
 #pragma once
 

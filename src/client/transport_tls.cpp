@@ -1,0 +1,85 @@
+// mqtts:// — MQTT over TLS (Boost.Asio SSL on OpenSSL), and the TLS context that
+// mqtts:// and wss:// share.
+#include <openssl/ssl.h>
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "tls_session.hpp"
+#include "transport.hpp"
+
+namespace cicada::client {
+
+namespace {
+
+class TlsTransport final : public TransportStream {
+ public:
+  TlsTransport(asio::io_context& io, const ServerUri& uri, const TlsOptions& options,
+               std::shared_ptr<asio::ssl::context> tls)
+      : tls_(std::move(tls)), stream_(io, *tls_), host_(uri.host), insecure_(options.insecure) {}
+
+  asio::awaitable<OpenError> open(const Endpoints& endpoints) override {
+    if (auto failed = co_await connect_tcp(stream_.next_layer(), endpoints)) co_return failed;
+    co_return co_await tls_handshake(stream_, host_, insecure_);
+  }
+  void read_some(asio::mutable_buffer buffer, Handler handler) override {
+    stream_.async_read_some(buffer, std::move(handler));
+  }
+  void write(asio::const_buffer buffer, Handler handler) override {
+    asio::async_write(stream_, buffer, std::move(handler));
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    stream_.next_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.next_layer().close(ignored);
+  }
+
+ private:
+  std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
+  asio::ssl::stream<asio::ip::tcp::socket> stream_;
+  std::string host_;
+  bool insecure_;
+};
+
+}  // namespace
+
+Expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context(
+    const TlsOptions& options) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  // TLS 1.2 is the oldest version still considered safe (RFC 8996 retires 1.0 and 1.1).
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  context->set_verify_mode(asio::ssl::verify_peer);
+  boost::system::error_code ec;
+  if (options.ca_file.empty() && options.ca_path.empty()) {
+    context->set_default_verify_paths(ec);
+    if (ec) return unexpected("cannot load the system's CA certificates: " + ec.message());
+  }
+  if (!options.ca_file.empty()) {
+    context->load_verify_file(options.ca_file, ec);
+    if (ec) return unexpected("cannot load CA file '" + options.ca_file + "': " + ec.message());
+  }
+  if (!options.ca_path.empty()) {
+    context->add_verify_path(options.ca_path, ec);
+    if (ec) return unexpected("cannot use CA path '" + options.ca_path + "': " + ec.message());
+  }
+  if (options.cert_file.empty() != options.key_file.empty())
+    return unexpected(std::string("a client certificate needs its key and a key its certificate"));
+  if (!options.cert_file.empty()) {
+    context->use_certificate_chain_file(options.cert_file, ec);
+    if (ec)
+      return unexpected("cannot load certificate '" + options.cert_file + "': " + ec.message());
+    context->use_private_key_file(options.key_file, asio::ssl::context::pem, ec);
+    if (ec) return unexpected("cannot load key '" + options.key_file + "': " + ec.message());
+  }
+  return context;
+}
+
+std::unique_ptr<TransportStream> make_tls_transport(asio::io_context& io, const ServerUri& uri,
+                                                    const TlsOptions& options,
+                                                    std::shared_ptr<asio::ssl::context> tls) {
+  return std::make_unique<TlsTransport>(io, uri, options, std::move(tls));
+}
+
+}  // namespace cicada::client

@@ -1,0 +1,129 @@
+"""cicada-pub / cicada-sub over mqtts:// to mosquitto with TLS listeners, with a
+throwaway CA and certificates made by the openssl CLI in the test's tmp_path. The
+failure cases run the same command line with mosquitto_pub and compare exit codes.
+mosquitto_pub exits 8 (MOSQ_ERR_TLS) when the handshake fails after connect() has
+returned and 1 when it fails inside it, depending on timing; cicada exits 8."""
+import pytest
+
+from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
+
+MOSQUITTO_PUB = "/usr/bin/mosquitto_pub"
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def tls_broker(certs):
+    """mosquitto with a plain listener (.port) and TLS listeners: .tls (server
+    certificate for localhost / 127.0.0.1), .wrong (certificate for wrong.example)
+    and .mutual (client certificate required)."""
+    ports = {"tls": free_port(), "wrong": free_port(), "mutual": free_port()}
+    m = Mosquitto(listeners=[
+        (ports["tls"], tls_listener(certs)),
+        (ports["wrong"], tls_listener(certs, server="wrong")),
+        (ports["mutual"], tls_listener(certs, require_certificate=True)),
+    ])
+    for name, port in ports.items():
+        setattr(m, name, port)
+    yield m
+    m.stop()
+
+
+def subscribe(tool, args):
+    """cicada-sub with -d, once its SUBACK is in."""
+    sub = Running([tool, "-t", "tls/#", "-v", "-C", "1", "-q", "1", "-d", *args])
+    sub.wait_err(lambda line: line.startswith("Subscribed"))
+    return sub
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1"])
+def test_round_trip_with_cafile(tls_broker, certs, client_tools, host):
+    tls = ["-h", host, "-p", str(tls_broker.tls), "--cafile", certs["ca.crt"]]
+    sub = subscribe(client_tools["cicada-sub"], tls)
+    pub = run([client_tools["cicada-pub"], *tls, "-t", "tls/a", "-m", "over tls", "-q", "1",
+               "-d"])
+    assert pub.returncode == 0, pub.stderr
+    assert b"Connected to mqtts://" in pub.stderr
+    sub.wait_out(lambda line: line == "tls/a over tls")
+    assert sub.process.wait(timeout=30) == 0
+
+
+def test_capath(tls_broker, certs, client_tools, tmp_path):
+    # A hashed CA directory, as `openssl rehash` / c_rehash makes it.
+    import shutil
+    import subprocess
+    ca_dir = tmp_path / "cas"
+    ca_dir.mkdir()
+    shutil.copy(certs["ca.crt"], ca_dir / "ca.pem")
+    subprocess.run(["openssl", "rehash", str(ca_dir)], check=True, capture_output=True)
+    pub = run([client_tools["cicada-pub"], "-p", str(tls_broker.tls), "--capath", str(ca_dir),
+               "-t", "tls/p", "-m", "x"])
+    assert pub.returncode == 0, pub.stderr
+
+
+def test_tls_flags_make_8883_the_default_port(certs, client_tools):
+    # As mosquitto_pub: --cafile without -p means port 8883.
+    pub = run([client_tools["cicada-pub"], "-h", "127.0.0.1", "--cafile", certs["ca.crt"],
+               "-t", "tls/d", "-m", "x"])
+    assert pub.returncode == 1
+    assert b"mqtts://127.0.0.1:8883" in pub.stderr
+
+
+@pytest.mark.parametrize("case", ["system CAs (-L mqtts://)", "another CA"])
+def test_untrusted_server_fails_like_mosquitto(tls_broker, certs, client_tools, case):
+    if case.startswith("system"):
+        args = ["-L", "mqtts://127.0.0.1:%d/tls/u" % tls_broker.tls]
+    else:
+        args = ["-h", "127.0.0.1", "-p", str(tls_broker.tls), "--cafile", certs["other-ca.crt"],
+                "-t", "tls/u"]
+    ours = run([client_tools["cicada-pub"], *args, "-m", "x"])
+    theirs = run([MOSQUITTO_PUB, *args, "-m", "x"])
+    assert ours.returncode == 8 and theirs.returncode in (1, 8), (ours.stderr, theirs.stderr)
+    assert b"certificate verify failed" in ours.stderr, ours.stderr
+
+
+def test_name_mismatch_fails_and_insecure_skips_the_check(tls_broker, certs, client_tools):
+    args = ["-h", "127.0.0.1", "-p", str(tls_broker.wrong), "--cafile", certs["ca.crt"],
+            "-t", "tls/w", "-m", "x"]
+    ours = run([client_tools["cicada-pub"], *args])
+    theirs = run([MOSQUITTO_PUB, *args])
+    assert ours.returncode == 8 and theirs.returncode in (1, 8), (ours.stderr, theirs.stderr)
+    assert b"certificate verify failed: IP address mismatch" in ours.stderr, ours.stderr
+    sub = subscribe(client_tools["cicada-sub"],
+                    ["-h", "127.0.0.1", "-p", str(tls_broker.wrong), "--cafile", certs["ca.crt"],
+                     "--insecure"])
+    ours = run([client_tools["cicada-pub"], *args, "--insecure"])
+    theirs = run([MOSQUITTO_PUB, *args, "--insecure"])
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    sub.wait_out(lambda line: line == "tls/w x")
+    assert sub.process.wait(timeout=30) == 0
+
+
+def test_mutual_tls(tls_broker, certs, client_tools):
+    base = ["-p", str(tls_broker.mutual), "--cafile", certs["ca.crt"]]
+    # No client certificate: mosquitto refuses it. With TLS 1.3 the client's handshake
+    # is over by then, so the refusal shows as a reset (or an alert) around CONNECT.
+    ours = run([client_tools["cicada-pub"], *base, "-t", "tls/m", "-m", "x"])
+    theirs = run([MOSQUITTO_PUB, *base, "-t", "tls/m", "-m", "x"])
+    assert ours.returncode != 0 and theirs.returncode != 0, (ours.stderr, theirs.stderr)
+    assert b"connect failed" in ours.stderr or b"TLS failed" in ours.stderr, ours.stderr
+    mine = base + ["--cert", certs["client.crt"], "--key", certs["client.key"]]
+    sub = subscribe(client_tools["cicada-sub"], mine)
+    pub = run([client_tools["cicada-pub"], *mine, "-t", "tls/m", "-m", "mutual"])
+    assert pub.returncode == 0, pub.stderr
+    sub.wait_out(lambda line: line == "tls/m mutual")
+    assert sub.process.wait(timeout=30) == 0
+
+
+def test_bad_tls_files_are_clear_errors(certs, client_tools):
+    missing = run([client_tools["cicada-pub"], "--cafile", "/nonexistent/ca.crt", "-t", "t",
+                   "-m", "x"])
+    assert missing.returncode == 1
+    assert b"cannot load CA file '/nonexistent/ca.crt'" in missing.stderr, missing.stderr
+    half = run([client_tools["cicada-pub"], "--cafile", certs["ca.crt"], "--cert",
+                certs["client.crt"], "-t", "t", "-m", "x"])
+    assert half.returncode == 1
+    assert b"Both certfile and keyfile" in half.stderr, half.stderr
