@@ -48,8 +48,7 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
       case Verdict::allow:
         return done(AuthDecision{.superuser = answer.superuser});
       case Verdict::deny:
-        return done(
-            AuthDecision{.allowed = false, .reason = ReasonCode::bad_user_name_or_password});
+        return done(AuthDecision{.allowed = false, .reason = answer.deny_reason});
       case Verdict::ignore:
         return authenticate_from(std::move(steps), index + 1, std::move(request), std::move(done));
     }

@@ -1,7 +1,8 @@
 // AuthChain: the broker's AuthHooks made of ordered steps.
 //
 // Authentication asks each authenticator in turn; the first allow or deny decides
-// (deny: CONNACK 0x86 Bad User Name or Password, 3.1.1 return code 4). When every step
+// (deny: the step's reason, 0x86 Bad User Name or Password / 3.1.1 return code 4 from the
+// password file, 0x87 Not Authorized / 5 from HTTP as in EMQX). When every step
 // ignores, the client is anonymous to the chain: it is accepted when its listener has
 // allow_anonymous and it either sent no user name or no authenticator is configured at
 // all (then nobody could check the name); otherwise it is refused, 0x87 Not Authorized

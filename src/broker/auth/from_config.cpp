@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "broker/auth/file_sources.hpp"
+#include "broker/auth/http_sources.hpp"
 #include "broker/auth/text_lines.hpp"
 
 namespace cicada::broker::auth {
@@ -41,10 +42,47 @@ std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
         "auth.password_file.superusers: superusers are users of a password file; set "
         "auth.password_file.path too");
   }
+  // The order of each chain is fixed: files first (answered inline, no I/O), then HTTP.
+  std::shared_ptr<HttpThread> http_thread;
+  const auto http_step = [&](std::string_view section, const HttpStepSettings& step_settings) {
+    if (!http_thread) http_thread = std::make_shared<HttpThread>();
+    HttpStepSettings named = step_settings;
+    named.section = std::string(section);
+    auto step = HttpStep::make(http_thread, named);
+    if (!step) throw ConfigError(std::string(section) + "." + step.error());
+    return std::move(*step);
+  };
+  if (!config.auth_http_url.empty()) {
+    authenticators.push_back(std::make_shared<HttpAuthenticator>(http_step(
+        "auth.http",
+        HttpStepSettings{
+            .url = config.auth_http_url,
+            .method = config.auth_http_method,
+            .body = config.auth_http_body,
+            .headers = config.auth_http_headers,
+            .request_timeout = std::chrono::milliseconds(config.auth_http_timeout_ms),
+            .connect_timeout = std::chrono::milliseconds(config.auth_http_connect_timeout_ms),
+            .pool_size = config.auth_http_pool_size,
+            .fail_closed = config.auth_http_fail_closed})));
+  }
   if (!config.authorization_acl_file.empty()) {
     auto step = AclFileAuthorizer::open(config.authorization_acl_file);
     if (!step) throw ConfigError("authorization.acl_file.path: " + step.error());
     authorizers.push_back(std::move(*step));
+  }
+  if (!config.authorization_http_url.empty()) {
+    authorizers.push_back(std::make_shared<HttpAuthorizer>(http_step(
+        "authorization.http",
+        HttpStepSettings{
+            .url = config.authorization_http_url,
+            .method = config.authorization_http_method,
+            .body = config.authorization_http_body,
+            .headers = config.authorization_http_headers,
+            .request_timeout = std::chrono::milliseconds(config.authorization_http_timeout_ms),
+            .connect_timeout =
+                std::chrono::milliseconds(config.authorization_http_connect_timeout_ms),
+            .pool_size = config.authorization_http_pool_size,
+            .fail_closed = config.authorization_http_fail_closed})));
   }
   return std::make_unique<AuthChain>(std::move(settings), std::move(authenticators),
                                      std::move(authorizers));

@@ -1,6 +1,6 @@
 // The steps of the authentication and authorization chains. Each answers allow, deny or
 // ignore through a callback, so a step may answer inline (files) or later from another
-// thread (HTTP, to come); the chain moves on to the next step on ignore.
+// thread (HTTP); the chain moves on to the next step on ignore.
 // Thread-safety: a step is immutable once built and may be asked from any thread at once;
 // reloading builds a new step instead of changing one.
 #pragma once
@@ -20,6 +20,10 @@ namespace cicada::broker::auth {
 struct AuthAnswer {
   Verdict verdict = Verdict::ignore;
   bool superuser = false;  // with allow: this client bypasses authorization
+  // With deny: the CONNACK reason. Files refuse a wrong password with 0x86 Bad User Name or
+  // Password (3.1.1: 4); EMQX's HTTP authenticator turns "deny" into not_authorized, 0x87
+  // (3.1.1: 5), and so does Cicada's.
+  codec::ReasonCode deny_reason = codec::ReasonCode::bad_user_name_or_password;
 };
 
 class Authenticator {

@@ -71,6 +71,26 @@ struct Config {
   std::string auth_superusers;               // comma-separated user names that bypass authorization
   std::string authorization_acl_file;        // "" = no ACL file
   bool authorization_no_match_allow = true;  // "allow" | "deny": answer when no source matched
+  // [auth.http], [authorization.http]: an HTTP service in EMQX's format; "" url = none.
+  std::string auth_http_url;
+  std::string auth_http_method = "post";  // post | get
+  std::string auth_http_body =
+      R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})";
+  std::string auth_http_headers;              // "Name: value" lines
+  std::uint32_t auth_http_timeout_ms = 5000;  // whole request
+  std::uint32_t auth_http_connect_timeout_ms = 15000;
+  std::uint32_t auth_http_pool_size = 8;  // keep-alive connections
+  bool auth_http_fail_closed = false;     // unreachable service: deny, not ignore
+  std::string authorization_http_url;
+  std::string authorization_http_method = "post";
+  std::string authorization_http_body =
+      R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
+      R"("action":"${action}"})";
+  std::string authorization_http_headers;
+  std::uint32_t authorization_http_timeout_ms = 5000;
+  std::uint32_t authorization_http_connect_timeout_ms = 15000;
+  std::uint32_t authorization_http_pool_size = 8;
+  bool authorization_http_fail_closed = false;
   // [node]
   std::uint32_t worker_threads = 0;  // 0 = one per core; 0..1024
   // [log]

@@ -107,8 +107,9 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
     candidates.push_back(listener_prefix + std::string(o.key));
   }
   if (with_sections) {
-    for (std::string_view section : {"listeners", "listeners.tcp", "mqtt", "retainer", "auth",
-                                     "authorization", "node", "log"}) {
+    for (std::string_view section :
+         {"listeners", "listeners.tcp", "mqtt", "retainer", "auth", "authorization", "auth.http",
+          "authorization.http", "node", "log"}) {
       candidates.emplace_back(section);
     }
   }

@@ -171,6 +171,9 @@ OptionValue get_no_match(const Config& c) {
   return std::string(kNoMatch[c.authorization_no_match_allow ? 1 : 0]);
 }
 
+// The HTTP methods of auth.http.method and authorization.http.method.
+constexpr std::array<std::string_view, 2> kHttpMethods{"post", "get"};
+
 using T = OptionType;
 using C = Config;
 
@@ -263,6 +266,37 @@ constexpr std::array kOptions{
     text<&C::auth_superusers>("auth.password_file.superusers", "", kU16, restart,
                               "Comma-separated user names from the password file that bypass "
                               "authorization."),
+    // [auth.http]: EMQX's HTTP authenticator, asked after the password file.
+    text<&C::auth_http_url>("auth.http.url", "", 4096, restart,
+                            "HTTP authentication service, http://HOST[:PORT]/PATH (https is not "
+                            "supported yet); placeholders allowed. Empty = none. Asked after the "
+                            "password file."),
+    choice<&C::auth_http_method, kHttpMethods>("auth.http.method", "post", restart,
+                                               "HTTP method; with get the body is sent as the "
+                                               "query string."),
+    text<&C::auth_http_body>(
+        "auth.http.body",
+        R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})", kU16,
+        restart,
+        "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
+        "${password}, ${peerhost}, ${cert_subject}, ${cert_common_name}. Sent as JSON, or "
+        "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
+    text<&C::auth_http_headers>("auth.http.headers", "", kU16, restart,
+                                "Extra request headers, one 'Name: value' per line."),
+    number<&C::auth_http_timeout_ms>(T::duration, "auth.http.timeout", "5s", 1, 3'600'000, restart,
+                                     "Time allowed for one request and its response.",
+                                     /*milliseconds=*/true),
+    number<&C::auth_http_connect_timeout_ms>(T::duration, "auth.http.connect_timeout", "15s", 1,
+                                             3'600'000, restart,
+                                             "Time allowed to connect to the service.",
+                                             /*milliseconds=*/true),
+    number<&C::auth_http_pool_size>(T::integer, "auth.http.pool_size", "8", 1, 1024, restart,
+                                    "Keep-alive connections to the service; more requests wait "
+                                    "for a free one."),
+    boolean<&C::auth_http_fail_closed>("auth.http.fail_closed", "false", restart,
+                                       "When the service fails (no connection, timeout, status "
+                                       "other than 200/204), refuse the client (deny) instead of "
+                                       "passing to the next step (ignore)."),
     text<&C::authorization_acl_file>(
         "authorization.acl_file.path", "", 4096, restart,
         "ACL file in Mosquitto's syntax (user, topic, pattern). Empty = none. Its content is "
@@ -276,6 +310,39 @@ constexpr std::array kOptions{
                                       "source (ACL file line) matched.",
                        .set = set_no_match,
                        .get = get_no_match},
+    // [authorization.http]: EMQX's HTTP authorizer, asked after the ACL file.
+    text<&C::authorization_http_url>("authorization.http.url", "", 4096, restart,
+                                     "HTTP authorization service, http://HOST[:PORT]/PATH; "
+                                     "placeholders allowed. Empty = none. Asked after the ACL "
+                                     "file."),
+    choice<&C::authorization_http_method, kHttpMethods>(
+        "authorization.http.method", "post", restart,
+        "HTTP method; with get the body is sent as the query string."),
+    text<&C::authorization_http_body>(
+        "authorization.http.body",
+        R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
+        R"("action":"${action}"})",
+        kU16, restart,
+        "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
+        "${topic}, ${action} (publish or subscribe), ${qos}, ${retain}. Sent as JSON, or "
+        "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
+    text<&C::authorization_http_headers>("authorization.http.headers", "", kU16, restart,
+                                         "Extra request headers, one 'Name: value' per line."),
+    number<&C::authorization_http_timeout_ms>(T::duration, "authorization.http.timeout", "5s", 1,
+                                              3'600'000, restart,
+                                              "Time allowed for one request and its response.",
+                                              /*milliseconds=*/true),
+    number<&C::authorization_http_connect_timeout_ms>(
+        T::duration, "authorization.http.connect_timeout", "15s", 1, 3'600'000, restart,
+        "Time allowed to connect to the service.", /*milliseconds=*/true),
+    number<&C::authorization_http_pool_size>(T::integer, "authorization.http.pool_size", "8", 1,
+                                             1024, restart,
+                                             "Keep-alive connections to the service; more "
+                                             "requests wait for a free one."),
+    boolean<&C::authorization_http_fail_closed>(
+        "authorization.http.fail_closed", "false", restart,
+        "When the service fails, refuse the publish or subscribe (deny) instead of passing to "
+        "authorization.no_match (ignore)."),
     // [node]
     number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
                                "Event-loop worker threads; 0 = one per CPU core."),

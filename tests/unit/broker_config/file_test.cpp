@@ -235,3 +235,47 @@ TEST(File, Directory) {
 
 }  // namespace
 }  // namespace cicada::broker
+
+namespace cicada::broker {
+namespace {
+
+TEST(File, HttpAuthOptions) {
+  const Config c = load_config(testing_support::with_file(testing_support::write_file(R"(
+[auth.http]
+url = "http://127.0.0.1:8991/auth"
+method = "get"
+body = '{"u": "${username}"}'
+headers = """
+X-Api-Key: k
+Accept: */*
+"""
+timeout = "2s"
+connect_timeout = "500ms"
+pool_size = 3
+fail_closed = true
+
+[authorization.http]
+url = "http://127.0.0.1:8991/acl"
+)")),
+                               {{"CICADA_AUTHORIZATION__HTTP__FAIL_CLOSED", "true"}});
+  EXPECT_EQ(c.auth_http_url, "http://127.0.0.1:8991/auth");
+  EXPECT_EQ(c.auth_http_method, "get");
+  EXPECT_EQ(c.auth_http_body, R"({"u": "${username}"})");
+  EXPECT_EQ(c.auth_http_headers, "X-Api-Key: k\nAccept: */*\n");
+  EXPECT_EQ(c.auth_http_timeout_ms, 2000u);
+  EXPECT_EQ(c.auth_http_connect_timeout_ms, 500u);
+  EXPECT_EQ(c.auth_http_pool_size, 3u);
+  EXPECT_TRUE(c.auth_http_fail_closed);
+  EXPECT_EQ(c.authorization_http_url, "http://127.0.0.1:8991/acl");
+  EXPECT_EQ(c.authorization_http_method, "post");
+  EXPECT_EQ(c.authorization_http_timeout_ms, 5000u);
+  EXPECT_TRUE(c.authorization_http_fail_closed);
+  EXPECT_NE(testing_support::load_error(testing_support::with_file(testing_support::write_file(
+                                            "[auth.http]\nmethod = \"put\"\n")),
+                                        {})
+                .find("auth.http.method"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace cicada::broker

@@ -1,0 +1,79 @@
+#include "broker/auth/http_sources.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <string_view>
+
+namespace cicada::broker::auth {
+
+Expected<std::shared_ptr<const HttpStep>, std::string> HttpStep::make(
+    std::shared_ptr<HttpThread> thread, const HttpStepSettings& settings) {
+  auto request =
+      RequestTemplate::make(settings.url, settings.method, settings.body, settings.headers);
+  if (!request) return unexpected(std::move(request.error()));
+  auto client = std::make_shared<HttpClient>(
+      *thread, HttpClientSettings{.host = request->url().host,
+                                  .port = request->url().port,
+                                  .pool_size = settings.pool_size,
+                                  .connect_timeout = settings.connect_timeout,
+                                  .request_timeout = settings.request_timeout});
+  return std::shared_ptr<const HttpStep>(
+      std::make_shared<HttpStep>(std::move(thread), std::move(client), std::move(*request),
+                                 settings.fail_closed, settings.section));
+}
+
+void HttpStep::ask(const Placeholders& values, std::function<void(AuthAnswer)> done) const {
+  // The callback holds no reference to the step: a pending request must not keep the HTTP
+  // thread (which the step owns) alive.
+  client->send(request.render(values), [fail_closed = fail_closed,
+                                        where = section + ": http://" + request.url().host + ":" +
+                                                std::to_string(request.url().port),
+                                        done = std::move(done)](HttpResponse response) {
+    if (auto answer = parse_http_answer(response.status, response.body)) return done(*answer);
+    // Logged on the HTTP thread, never on a worker; the request (it may hold a password) is
+    // not quoted.
+    if (response.status == 0) {
+      spdlog::warn("{}: {}", where, response.error);
+    } else {
+      spdlog::warn("{}: answered status {}{}", where, response.status,
+                   response.status == 200 ? " with a body that is not a JSON object" : "");
+    }
+    done(AuthAnswer{.verdict = fail_closed ? Verdict::deny : Verdict::ignore,
+                    .deny_reason = codec::ReasonCode::not_authorized});
+  });
+}
+
+void HttpAuthenticator::authenticate(const ConnectRequest& request,
+                                     std::function<void(AuthAnswer)> done) const {
+  // The broker gives "ADDRESS:PORT" (IPv6 without brackets); ${peerhost} is the address.
+  std::string_view peer_host = request.peer_host;
+  if (const auto colon = peer_host.rfind(':'); colon != std::string_view::npos) {
+    peer_host = peer_host.substr(0, colon);
+  }
+  // TLS client certificates come with the TLS listener; until then these are empty.
+  const Placeholders values{
+      {"clientid", request.client_id},
+      {"username", request.username ? std::string_view(*request.username) : std::string_view()},
+      {"password", request.password ? std::string_view(*request.password) : std::string_view()},
+      {"peerhost", peer_host},
+      {"cert_subject", {}},
+      {"cert_common_name", {}},
+  };
+  step_->ask(values, std::move(done));
+}
+
+void HttpAuthorizer::authorize(const AccessRequest& request,
+                               std::function<void(Verdict)> done) const {
+  const std::string qos = std::to_string(request.qos);
+  const Placeholders values{
+      {"clientid", request.client_id},
+      {"username", request.username ? std::string_view(*request.username) : std::string_view()},
+      {"topic", request.topic},
+      {"action", request.action == Action::publish ? "publish" : "subscribe"},
+      {"qos", qos},
+      {"retain", request.retain ? "true" : "false"},
+  };
+  step_->ask(values, [done = std::move(done)](AuthAnswer answer) { done(answer.verdict); });
+}
+
+}  // namespace cicada::broker::auth
