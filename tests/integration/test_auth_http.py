@@ -21,6 +21,7 @@ from test_auth_files import (NOT_AUTHORIZED, RC311_NOT_AUTHORIZED, connack_code,
 # user name -> (status, body) for authentication; "slow" waits for the test's go-ahead.
 AUTHN = {
     "allowed": (200, {"result": "allow", "is_superuser": False}),
+    "super": (200, {"result": "allow", "is_superuser": True}),
     "denied": (200, {"result": "deny"}),
     "ignored": (200, {"result": "ignore"}),
     "nocontent": (204, None),
@@ -377,3 +378,30 @@ def test_authorization_service_down_fail_closed(start_broker):
     client, code = raw_connect(closed_broker.port, 5)
     assert raw_subscribe(client, 5, ["a/b"]) == [0x87]
     client.close()
+
+
+def test_http_superuser_bypasses_authorization(start_broker, service):
+    """EMQX: "is_superuser": true in the authentication answer lets the client skip
+    authorization; the broker asks no authorization question for it."""
+    broker = start_broker(config=config(authn_url=service.url("/authn"),
+                                        authz_url=service.url("/authz"), no_match="deny"))
+    watcher, code = paho_connack(broker.port, "super")
+    assert code == 0
+    try:
+        assert watcher.subscribe("denied/#", qos=1) == [1]
+        client, code = paho_connack(broker.port, "allowed")
+        assert code == 0
+        try:
+            assert client.subscribe("denied/#", qos=1) == [0x87]  # an ordinary user
+        finally:
+            client.close()
+        raw, code = raw_connect(broker.port, 5, username="super", password=b"pw")
+        assert code == 0
+        assert raw_publish(raw, 5, "denied/x", 1, b"super") == 0
+        raw.close()
+        assert [m.payload for m in watcher.wait_messages(1)] == [b"super"]
+        asked = [(b["topic"], b["action"]) for b in service.bodies("/authz")]
+        assert ("denied/#", "subscribe") in asked  # the ordinary user's question
+        assert ("denied/x", "publish") not in asked
+    finally:
+        watcher.close()

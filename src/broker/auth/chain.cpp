@@ -56,6 +56,7 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
 }
 
 void AuthChain::authorize(const AccessRequest& request, std::function<void(bool allowed)> done) {
+  if (request.superuser) return done(true);  // vouched for at CONNECT (file, HTTP)
   StepsPtr steps = steps_.load(std::memory_order_acquire);
   if (request.username) {
     for (const auto& step : steps->authenticators) {

@@ -40,6 +40,9 @@ struct AccessRequest {
   Action action;
   std::uint8_t qos;
   bool retain;
+  // The client's authentication made it a superuser (AuthDecision::superuser): it
+  // bypasses authorization.
+  bool superuser = false;
 };
 
 class AuthHooks {

@@ -59,7 +59,8 @@ class HttpAuthenticator final : public Authenticator {
   std::string_view name() const noexcept override { return "http"; }
   void authenticate(const ConnectRequest& request,
                     std::function<void(AuthAnswer)> done) const override;
-  // is_superuser in the answer is not yet remembered for authorization (docs/security.md).
+  // is_superuser in the answer reaches authorization through the connection
+  // (AccessRequest::superuser), not through a lookup by user name.
   bool is_superuser(std::string_view) const override { return false; }
   // Nothing to reread: the same step.
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {

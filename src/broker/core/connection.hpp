@@ -149,6 +149,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::uint32_t requested_expiry_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
   bool clean_start_ = true;
+  bool superuser_ = false;  // authentication said so: authorization is skipped
   bool assigned_id_ = false;
   bool server_keep_alive_changed_ = false;
   protocol::InboundTopicAliases inbound_aliases_;

@@ -139,6 +139,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
       auto self = weak.lock();
       if (!self || self->closed()) return;
       if (!decision.allowed) return self->refuse(decision.reason, "authentication failed");
+      self->superuser_ = decision.superuser;
       self->continue_connect();
     });
   });

@@ -168,7 +168,8 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
                         .topic = std::string(topic),
                         .action = Action::publish,
                         .qos = static_cast<std::uint8_t>(publish.qos),
-                        .retain = publish.retain};
+                        .retain = publish.retain,
+                        .superuser = superuser_};
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authorize(request, [weak, worker, answer](bool allowed) {
@@ -298,7 +299,8 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
         .topic = pending->filters[i],
         .action = Action::subscribe,
         .qos = static_cast<std::uint8_t>(subscribe.subscriptions[i].options.max_qos),
-        .retain = false};
+        .retain = false,
+        .superuser = superuser_};
     worker_.auth().authorize(request, [weak, worker, pending, i](bool allowed) {
       worker->post([weak, pending, i, allowed](Worker&) {
         pending->allowed[i] = allowed;
