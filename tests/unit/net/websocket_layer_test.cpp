@@ -16,6 +16,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,12 +47,69 @@ std::string text(const Bytes& bytes) {
 // A guard against a hang, not a timing assertion: a correct run never gets near it.
 constexpr int hang_guard_ms = 20'000;
 
+// A lower layer standing in for TLS under wss: it moves at most 7 bytes per socket
+// call and holds up to 64 bytes of output of its own, so the WebSocket layer meets
+// short reads, short writes and a lower layer with pending output.
+class ChoppingLayer final : public StreamLayer {
+ public:
+  std::size_t read_some(tcp::socket& socket, std::span<std::uint8_t> into,
+                        boost::system::error_code& error) override {
+    return socket.read_some(asio::buffer(into.data(), std::min<std::size_t>(into.size(), 7)),
+                            error);
+  }
+  Wait read_wants() const noexcept override { return Wait::readable; }
+  bool read_buffered() const noexcept override { return false; }
+
+  std::size_t write_some(tcp::socket& socket, std::span<const iovec> buffers,
+                         boost::system::error_code& error) override {
+    error.clear();
+    flush(socket, error);
+    if (error && error != asio::error::would_block) return 0;
+    std::size_t taken = 0;
+    for (const iovec& buffer : buffers) {
+      const std::size_t n = std::min(buffer.iov_len, 64 - held_.size());
+      held_.append(static_cast<const char*>(buffer.iov_base), n);
+      taken += n;
+      if (held_.size() == 64) break;
+    }
+    error.clear();
+    if (taken == 0 && !buffers.empty()) error = asio::error::would_block;
+    boost::system::error_code ignored;
+    flush(socket, ignored);
+    return taken;
+  }
+  Wait write_wants() const noexcept override { return Wait::writable; }
+  bool write_pending() const noexcept override { return !held_.empty(); }
+
+  void shutdown(tcp::socket& socket) noexcept override {
+    boost::system::error_code ignored;
+    flush(socket, ignored);
+    shut_down_ = true;
+  }
+  const PeerIdentity* peer_identity() const noexcept override { return &identity_; }
+
+  bool shut_down_ = false;
+
+ private:
+  void flush(tcp::socket& socket, boost::system::error_code& error) {
+    while (!held_.empty()) {
+      const std::size_t n = socket.write_some(
+          asio::buffer(held_.data(), std::min<std::size_t>(held_.size(), 7)), error);
+      if (error) return;
+      held_.erase(0, n);
+    }
+  }
+
+  std::string held_;
+  PeerIdentity identity_{.subject = "CN=alice", .common_name = "alice"};
+};
+
 class ServerEnd {
  public:
-  explicit ServerEnd(WebSocketOptions options = {})
+  explicit ServerEnd(WebSocketOptions options = {}, std::unique_ptr<StreamLayer> lower = nullptr)
       : acceptor_(io_, {asio::ip::address_v4::loopback(), 0}),
         socket_(io_),
-        layer_(std::move(options)) {}
+        layer_(std::move(options), std::move(lower)) {}
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   WebSocketLayer& layer() { return layer_; }
@@ -423,6 +481,54 @@ TEST(WebSocketLayer, ReadsFramesSentTogetherWithTheRequestAndOneByteAtATime) {
   EXPECT_EQ(response.rfind("HTTP/1.1 101 ", 0), 0u);
   // The echo of the client's Close (1000) ends the server's bytes.
   EXPECT_EQ(response.substr(response.size() - 4), std::string({'\x88', 2, 3, '\xe8'}));
+}
+
+TEST(WebSocketLayer, WorksOverALowerLayerWithShortReadsAndWrites) {
+  // The wss arrangement: the WebSocket layer over another layer (TLS in the broker).
+  auto lower = std::make_unique<ChoppingLayer>();
+  ChoppingLayer* chopping = lower.get();
+  ServerEnd server({}, std::move(lower));
+  const Bytes from_client = pattern(100'000, 3);
+  const Bytes from_server = pattern(200'000, 4);
+  Bytes received;
+  std::vector<std::string> pongs;
+  std::uint16_t code = 0;
+  ClientThread client(server, [&](Client& c) {
+    c.connect(server.port());
+    c.stream.control_callback([&](ws::frame_type kind, beast::string_view payload) {
+      if (kind == ws::frame_type::pong) pongs.emplace_back(payload);
+    });
+    c.stream.ping("wss");
+    c.stream.write(asio::buffer(from_client));
+    while (received.size() < from_server.size()) {
+      const std::string message = c.read_message();
+      received.insert(received.end(), message.begin(), message.end());
+    }
+    try {
+      c.read_message();
+    } catch (const beast::system_error&) {
+    }
+    code = c.stream.reason().code;
+  });
+  server.accept();
+  Bytes in;
+  ASSERT_FALSE(server.read(from_client.size(), in));
+  EXPECT_TRUE(in == from_client);
+  ASSERT_NE(server.layer().peer_identity(), nullptr);
+  EXPECT_EQ(server.layer().peer_identity()->common_name, "alice");
+  bool saw_pending = false;
+  ASSERT_FALSE(server.write(from_server, 30'000, &saw_pending));
+  EXPECT_TRUE(saw_pending);
+  server.layer().shutdown(server.socket());
+  EXPECT_TRUE(chopping->shut_down_);
+  // shutdown() writes without blocking; the rest of the Close goes out on flushes.
+  ASSERT_FALSE(server.write({}, 1));
+  Bytes rest;
+  EXPECT_EQ(server.read_to_end(rest), asio::error::eof);
+  EXPECT_EQ(client.join(), "");
+  EXPECT_TRUE(received == from_server);
+  EXPECT_EQ(pongs, std::vector<std::string>{"wss"});
+  EXPECT_EQ(code, ws::close_code::normal);
 }
 
 }  // namespace
