@@ -47,6 +47,8 @@ class WebSocketCategory final : public boost::system::error_category {
         return "websocket: invalid frame length encoding (close 1002)";
       case WebSocketError::bad_close_frame:
         return "websocket: invalid close frame (close 1002)";
+      case WebSocketError::bad_close_reason:
+        return "websocket: close reason is not UTF-8 (close 1007)";
       case WebSocketError::text_frame:
         return "websocket: text frame, MQTT needs binary frames (close 1003)";
       case WebSocketError::frame_too_large:

@@ -26,6 +26,7 @@ enum class WebSocketError {
   bad_continuation,   // 1002 a continuation without a message, or a new message inside one
   bad_length,         // 1002 the 64-bit length's top bit, or a non-minimal length [§5.2]
   bad_close_frame,    // 1002 a one-byte payload or an invalid status code [§5.5.1, §7.4]
+  bad_close_reason,   // 1007 the Close reason is not UTF-8 [§5.5.1, §8.1]
   text_frame,         // 1003 [MQTT-6.0.0-1]
   frame_too_large,    // 1009 above the configured frame bound
   // Using the layer outside its protocol state.

@@ -22,6 +22,42 @@ bool valid_received_close_code(std::uint16_t code) noexcept {
   return code >= 3000 && code <= 4999;
 }
 
+// [RFC 3629 §4] well-formed UTF-8: no overlong forms, no surrogates, nothing above
+// U+10FFFF.
+bool valid_utf8(std::span<const std::uint8_t> text) noexcept {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const std::uint8_t lead = text[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t extra = 0;
+    std::uint8_t low = 0x80;  // the range allowed for the second byte
+    std::uint8_t high = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      extra = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      extra = 2;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      extra = 3;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return false;
+    }
+    if (text.size() - i <= extra) return false;
+    if (text[i + 1] < low || text[i + 1] > high) return false;
+    for (std::size_t k = 2; k <= extra; ++k) {
+      if (text[i + k] < 0x80 || text[i + k] > 0xBF) return false;
+    }
+    i += extra + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::uint16_t close_code_for(WebSocketError error) noexcept {
@@ -30,6 +66,8 @@ std::uint16_t close_code_for(WebSocketError error) noexcept {
       return close_code::unsupported_data;
     case WebSocketError::frame_too_large:
       return close_code::too_big;
+    case WebSocketError::bad_close_reason:
+      return close_code::invalid_payload;
     default:
       return close_code::protocol_error;
   }
@@ -153,6 +191,10 @@ FrameDecoder::Event FrameDecoder::finish_control_frame() {
         const auto code = static_cast<std::uint16_t>(control_[0] << 8 | control_[1]);
         if (!valid_received_close_code(code)) {
           error_ = WebSocketError::bad_close_frame;
+          return Event::error;
+        }
+        if (!valid_utf8({control_.data() + 2, control_size_ - 2})) {
+          error_ = WebSocketError::bad_close_reason;
           return Event::error;
         }
         peer_close_code_ = code;

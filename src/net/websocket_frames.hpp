@@ -32,10 +32,11 @@ inline constexpr std::uint16_t going_away = 1001;
 inline constexpr std::uint16_t protocol_error = 1002;
 inline constexpr std::uint16_t unsupported_data = 1003;
 inline constexpr std::uint16_t none_received = 1005;  // never on the wire (§7.4.1)
+inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t too_big = 1009;
 }  // namespace close_code
 
-// The Close code this side sends for a frame error (1002, 1003 or 1009).
+// The Close code this side sends for a frame error (1002, 1003, 1007 or 1009).
 std::uint16_t close_code_for(WebSocketError error) noexcept;
 
 struct FrameDecoderOptions {

@@ -192,6 +192,20 @@ TEST(WebSocketFrames, RefusesAnInvalidClose) {
   EXPECT_EQ(decode_error(frame(fin | 0x8, Bytes{0x00, 0x10})), WebSocketError::bad_close_frame);
 }
 
+TEST(WebSocketFrames, RefusesACloseReasonThatIsNotUtf8) {
+  // [RFC 6455 §5.5.1] the reason is UTF-8; §8.1: otherwise fail with 1007.
+  FrameDecoder valid;
+  Bytes reason{0x03, 0xE8, 'a', 0xC3, 0xA9, 0xE2, 0x82, 0xAC, 0xF0, 0x9F, 0x98, 0x80};
+  EXPECT_EQ(decode_all(valid, frame(fin | 0x8, reason)).events, std::vector<Event>{Event::close});
+  for (Bytes bad : {Bytes{0xC3}, Bytes{0xC0, 0x80}, Bytes{0xED, 0xA0, 0x80},
+                    Bytes{0xF4, 0x90, 0x80, 0x80}, Bytes{0xE2, 0x28, 0xA1}, Bytes{0xFF}}) {
+    Bytes body{0x03, 0xE8};
+    body.insert(body.end(), bad.begin(), bad.end());
+    EXPECT_EQ(decode_error(frame(fin | 0x8, body)), WebSocketError::bad_close_reason);
+  }
+  EXPECT_EQ(close_code_for(WebSocketError::bad_close_reason), close_code::invalid_payload);
+}
+
 TEST(WebSocketFrames, RefusesAnUnmaskedFrame) {
   EXPECT_EQ(decode_error(frame(fin | 0x2, bytes("hi"), /*masked=*/false)),
             WebSocketError::unmasked_frame);
