@@ -27,10 +27,10 @@ constexpr std::size_t max_write_iov = 64;
 }  // namespace
 
 WebSocketLayer::WebSocketLayer(WebSocketOptions options, std::unique_ptr<StreamLayer> lower)
-    : options_(std::move(options)),
+    : max_write_frame_(std::max<std::size_t>(options.max_write_frame, 1)),
       lower_(std::move(lower)),
-      handshake_(std::make_unique<Handshake>(options_.handshake)),
-      decoder_(options_.frames) {}
+      handshake_(std::make_unique<Handshake>(std::move(options.handshake))),
+      decoder_(options.frames) {}
 
 std::size_t WebSocketLayer::lower_read(asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
                                        boost::system::error_code& error) {
@@ -74,7 +74,8 @@ bool WebSocketLayer::flush_output(asio::ip::tcp::socket& socket, boost::system::
     }
     const iovec rest{current_.data() + current_sent_, current_.size() - current_sent_};
     const std::size_t n = lower_write(socket, {&rest, 1}, error);
-    if (error) return false;
+    if (n == 0 && error) return false;
+    error.clear();
     if (n == 0) {
       error = asio::error::would_block;
       return false;
@@ -265,8 +266,8 @@ std::size_t WebSocketLayer::write_some(asio::ip::tcp::socket& socket,
   std::size_t count = 1;
   std::size_t take = 0;
   for (const iovec& buffer : buffers) {
-    if (count == iov.size() || take == options_.max_write_frame) break;
-    const std::size_t part = std::min(buffer.iov_len, options_.max_write_frame - take);
+    if (count == iov.size() || take == max_write_frame_) break;
+    const std::size_t part = std::min(buffer.iov_len, max_write_frame_ - take);
     if (part == 0) continue;
     iov[count++] = {buffer.iov_base, part};
     take += part;
@@ -275,7 +276,8 @@ std::size_t WebSocketLayer::write_some(asio::ip::tcp::socket& socket,
       websocket::encode_frame_header(websocket::Opcode::binary, take, header);
   iov[0] = {header.data(), header_size};
   const std::size_t written = lower_write(socket, {iov.data(), count}, error);
-  if (error) return 0;  // would_block with nothing taken, or a socket error
+  if (written == 0 && error) return 0;  // would_block with nothing taken, or a socket error
+  error.clear();
   // The rest of a frame the socket took only part of stays here, to go out first.
   std::size_t skip = written;
   for (std::size_t i = 0; i < count; ++i) {

@@ -85,7 +85,7 @@ class WebSocketLayer final : public StreamLayer {
   void queue_pong(std::span<const std::uint8_t> payload);
   void queue_close(std::uint16_t code);
 
-  WebSocketOptions options_;
+  std::size_t max_write_frame_;
   std::unique_ptr<StreamLayer> lower_;
   State state_ = State::reading_request;
   std::unique_ptr<websocket::Handshake> handshake_;  // only while handshaking
