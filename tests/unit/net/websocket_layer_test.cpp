@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/websocket.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -225,9 +227,16 @@ class ClientThread {
           } catch (const std::exception& e) {
             error_ = e.what();
           }
+          finished_ = true;
         }) {}
   ~ClientThread() {
     if (thread_.joinable()) join();
+  }
+  // For a client that ends on its own: closing the socket under unread request bytes
+  // would reset the connection, and the client could lose the response.
+  void wait_finished() {
+    for (int waited = 0; !finished_ && waited < hang_guard_ms; ++waited)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   // What the client threw ("" when nothing).
   std::string join() {
@@ -240,6 +249,7 @@ class ClientThread {
   ServerEnd& server_;
   Client client_;
   std::string error_;
+  std::atomic<bool> finished_ = false;
   std::thread thread_;
 };
 
@@ -400,6 +410,52 @@ TEST(WebSocketLayer, ClosesWith1003OnATextFrame) {
   EXPECT_EQ(code, ws::close_code::unknown_data);  // 1003
 }
 
+TEST(WebSocketLayer, ClosesWith1009OnAFrameAboveTheBound) {
+  WebSocketOptions options;
+  options.frames.max_frame_size = 1000;
+  ServerEnd server(options);
+  std::uint16_t code = 0;
+  ClientThread client(server, [&](Client& c) {
+    c.connect(server.port());
+    c.stream.write(asio::buffer(pattern(1000, 5)));  // one frame, at the bound
+    c.stream.write(asio::buffer(pattern(2000, 6)));  // one frame, above it
+    try {
+      c.read_message();
+    } catch (const beast::system_error&) {
+    }
+    code = c.stream.reason().code;
+  });
+  server.accept();
+  Bytes in;
+  EXPECT_EQ(server.read_to_end(in), WebSocketError::frame_too_large);
+  EXPECT_TRUE(in == pattern(1000, 5));
+  EXPECT_EQ(client.join(), "");
+  EXPECT_EQ(code, ws::close_code::too_big);  // 1009
+}
+
+TEST(WebSocketLayer, RefusesAnUpgradeRequestAboveTheBoundWith431) {
+  WebSocketOptions options;
+  options.handshake.max_request_size = 4096;
+  ServerEnd server(options);
+  unsigned status = 0;
+  ClientThread client(server, [&](Client& c) {
+    c.stream.set_option(ws::stream_base::decorator([](ws::request_type& request) {
+      request.set(beast::http::field::cookie, std::string(5000, 'c'));
+    }));
+    try {
+      c.connect(server.port(), "");
+    } catch (const beast::system_error&) {
+    }
+    status = c.response.result_int();
+  });
+  server.accept();
+  Bytes in;
+  EXPECT_EQ(server.read_to_end(in), WebSocketError::request_too_large);
+  client.wait_finished();
+  EXPECT_EQ(client.join(), "");
+  EXPECT_EQ(status, 431u);
+}
+
 TEST(WebSocketLayer, RefusesAnotherPathWith404ThenEnds) {
   ServerEnd server;
   unsigned status = 0;
@@ -420,6 +476,7 @@ TEST(WebSocketLayer, RefusesAnotherPathWith404ThenEnds) {
   iovec data{const_cast<char*>("x"), 1};
   EXPECT_EQ(server.layer().write_some(server.socket(), {&data, 1}, error), 0u);
   EXPECT_EQ(error, WebSocketError::not_open);
+  client.wait_finished();
   EXPECT_EQ(client.join(), "");
   EXPECT_EQ(handshake_error, "declined");
   EXPECT_EQ(status, 404u);
