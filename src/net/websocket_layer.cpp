@@ -227,7 +227,10 @@ std::size_t WebSocketLayer::read_some(asio::ip::tcp::socket& socket, std::span<s
     return 0;
   }
   if (state_ != State::open && !advance_handshake(socket, error)) return 0;
-  if (into.empty()) return 0;
+  if (into.empty()) {
+    error = asio::error::invalid_argument;
+    return 0;
+  }
   return read_frames(socket, into, error);
 }
 

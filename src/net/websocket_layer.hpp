@@ -55,6 +55,11 @@ class WebSocketLayer final : public StreamLayer {
                          boost::system::error_code& error) override;
   Wait write_wants() const noexcept override;
   bool write_pending() const noexcept override;
+  // This layer's own unsent bytes (not a lower layer's): at most the rest of one frame
+  // (<= max_write_frame + 10, or the HTTP response) plus one Pong and one Close.
+  std::size_t write_pending_bytes() const noexcept {
+    return current_.size() - current_sent_ + pong_.size() + close_.size();
+  }
 
   // Queues a Close (1000) unless one is queued already, and writes what it can.
   void shutdown(boost::asio::ip::tcp::socket& socket) noexcept override;

@@ -540,6 +540,40 @@ TEST(WebSocketLayer, ReadsFramesSentTogetherWithTheRequestAndOneByteAtATime) {
   EXPECT_EQ(response.substr(response.size() - 4), std::string({'\x88', 2, 3, '\xe8'}));
 }
 
+// A client that floods Pings and reads nothing: the layer keeps only the latest Pong
+// and goes on reading, so the data behind the flood still arrives.
+TEST(WebSocketLayer, KeepsReadingThroughAPingFloodFromAClientThatDoesNotRead) {
+  ServerEnd server;
+  const std::string request =
+      "GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  std::string ping{'\x89', static_cast<char>(0x80 | 125), 0, 0, 0, 0};
+  ping.append(125, 'p');  // with a zero masking key the payload goes as it is
+  std::string flood;
+  for (int i = 0; i < 200; ++i)
+    flood += ping;
+  ClientThread client(server, [&](Client& c) {
+    tcp::socket& socket = c.stream.next_layer();
+    socket.open(tcp::v4());
+    int small = 4096;
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    socket.connect({asio::ip::address_v4::loopback(), server.port()});
+    asio::write(socket, asio::buffer(request));
+    for (int i = 0; i < 100; ++i)  // 20,000 Pings: 2.5 MB of Pongs if all were kept
+      asio::write(socket, asio::buffer(flood));
+    asio::write(socket, asio::buffer(std::string{'\x82', '\x83', 0, 0, 0, 0, 'e', 'n', 'd'}));
+  });
+  server.accept(/*send_buffer=*/4096);
+  Bytes in;
+  ASSERT_FALSE(server.read(3, in));
+  EXPECT_EQ(text(in), "end");
+  EXPECT_TRUE(server.layer().write_pending());  // the latest Pong waits for the client
+  // The rest of one Pong under way and the latest one: 2 x (2 + 125) bytes at most.
+  EXPECT_GT(server.layer().write_pending_bytes(), 0u);
+  EXPECT_LE(server.layer().write_pending_bytes(), 2 * 127u);
+  EXPECT_EQ(client.join(), "");
+}
+
 TEST(WebSocketLayer, WorksOverALowerLayerWithShortReadsAndWrites) {
   // The wss arrangement: the WebSocket layer over another layer (TLS in the broker).
   auto lower = std::make_unique<ChoppingLayer>();
