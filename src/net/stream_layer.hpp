@@ -37,8 +37,7 @@ class StreamLayer {
   // Like a non-blocking socket read: returns > 0 application bytes written to `into`;
   // or 0 with `error` set: boost::asio::error::would_block (wait for read_wants(),
   // then call again), boost::asio::error::eof (orderly end), or a fatal error.
-  virtual std::size_t read_some(boost::asio::ip::tcp::socket& socket,
-                                std::span<std::uint8_t> into,
+  virtual std::size_t read_some(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
                                 boost::system::error_code& error) = 0;
   virtual Wait read_wants() const noexcept = 0;
   // Application bytes are already decoded and waiting inside the layer: call
