@@ -363,3 +363,25 @@ def test_cicada_tools_over_mutual_tls(start_broker, certs, client_tools):
     pub = run([client_tools["cicada-pub"], *tls_args(certs, b.ssl_port), "-t", "tools/c",
                "-m", "x"])
     assert pub.returncode != 0
+
+
+def test_http_auth_gets_the_certificate_placeholders(start_broker, certs):
+    from test_auth_http import AuthService
+    service = AuthService()
+    try:
+        extra = "\n".join([
+            "[auth.http]",
+            'url = "%s"' % service.url("/authn"),
+            'body = \'{"username":"${username}","cn":"${cert_common_name}",'
+            '"dn":"${cert_subject}"}\'',
+            ""])
+        b = start_broker(config=ssl_config(certs, listener_extra='verify = "verify_peer"',
+                                           extra=extra))
+        for client, cn, dn in (("alice", "alice", "CN=alice,O=Acme"), (None, "", "")):
+            c = paho(b.ssl_port, certs, client=client, connect=False)
+            c.client.username_pw_set("allowed", "pw")
+            c.connect()
+            c.close()
+            assert service.bodies("/authn")[-1] == {"username": "allowed", "cn": cn, "dn": dn}
+    finally:
+        service.stop()
