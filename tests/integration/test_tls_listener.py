@@ -385,3 +385,19 @@ def test_http_auth_gets_the_certificate_placeholders(start_broker, certs):
             assert service.bodies("/authn")[-1] == {"username": "allowed", "cn": cn, "dn": dn}
     finally:
         service.stop()
+
+
+def test_max_connections_counts_tls_connections(start_broker, certs):
+    b = start_broker(config=ssl_config(certs, listener_extra="max_connections = 1"))
+    first = paho(b.ssl_port, certs)
+    try:
+        # Refused before the handshake: the socket just closes.
+        pub = run(["mosquitto_pub", *tls_args(certs, b.ssl_port), "-t", "x", "-m", "y"])
+        assert pub.returncode != 0
+        wait_until(lambda: "listener ssl:default: max_connections (1) reached" in b.log())
+        # The plain listener is not counted with it.
+        assert run(["mosquitto_pub", "-p", str(b.port), "-t", "x", "-m", "y"]).returncode == 0
+    finally:
+        first.close()
+    wait_until(lambda: run(["mosquitto_pub", *tls_args(certs, b.ssl_port), "-t", "x", "-m",
+                            "y"]).returncode == 0)
