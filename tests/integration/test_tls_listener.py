@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import time
 
@@ -93,7 +94,7 @@ def s_client(port, *args, stdin=b""):
 
 def paho(port, certs, client=None, version=V5, ca="ca", connect=True):
     c = PahoClient(port, version=version, connect=False)
-    c.client.tls_set(ca_certs=certs(ca + ".crt"),
+    c.client.tls_set(ca_certs=certs(ca + ".crt"), tls_version=ssl.PROTOCOL_TLS_CLIENT,
                      certfile=certs(client + ".crt") if client else None,
                      keyfile=certs(client + ".key") if client else None)
     if connect:
