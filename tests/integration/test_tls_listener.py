@@ -339,6 +339,10 @@ def test_start_up_error_names_the_file(cicada_binary, certs, tmp_path):
     err = out.stderr.decode()
     assert "listener ssl:default: certfile %s" % (tmp_path / "missing.pem") in err, err
     assert "No such file" in err or "no such file" in err, err
+    config.write_text(ssl_config(certs, listener_extra='peer_cert_as_username = "cn"'))
+    out = run([cicada_binary, "--config", str(config)], timeout=WAIT)
+    assert out.returncode != 0
+    assert 'peer_cert_as_username needs verify = "verify_peer"' in out.stderr.decode()
 
 
 def test_cicada_tools_over_mutual_tls(start_broker, certs, client_tools):

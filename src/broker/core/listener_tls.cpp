@@ -18,6 +18,13 @@ net::TlsOptions tls_options(const TcpListenerConfig& config) {
 }
 
 ListenerTls::ListenerTls(const TcpListenerConfig& config) : config_(config), id_(config.id()) {
+  if (config_.peer_cert_as_username != PeerCertAsUsername::disabled &&
+      config_.verify != TlsVerify::verify_peer) {
+    // Without verification there is no certificate to take a name from: every client
+    // would silently lose its user name.
+    throw std::runtime_error("listener " + id_ +
+                             ": peer_cert_as_username needs verify = \"verify_peer\"");
+  }
   auto context = net::TlsContext::make(tls_options(config_));
   if (!context) throw std::runtime_error("listener " + id_ + ": " + context.error());
   context_.store(std::move(*context));
