@@ -1,7 +1,7 @@
 // cicada: the MQTT broker. Reads its configuration (built-in defaults, an optional
 // TOML file, CICADA_* environment variables, flags), starts, and runs until SIGINT or
 // SIGTERM, when MQTT 5 clients get DISCONNECT 0x8B and it exits. SIGHUP rereads the
-// password and ACL files (docs/security.md).
+// password and ACL files and the ssl listeners' certificates (docs/security.md).
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -62,6 +62,11 @@ int main(int argc, char** argv) {
         spdlog::error("reload: {}; the previous contents stay in use", error);
       }
       if (errors.empty()) spdlog::info("reload: done");
+      // New TLS connections get the new certificates; open ones keep theirs.
+      const auto tls_errors = broker.reload_tls();
+      for (const std::string& error : tls_errors) {
+        spdlog::error("reload: {}; the previous certificate and key stay in use", error);
+      }
     }
     spdlog::info("{} received: shutting down", received == SIGINT ? "SIGINT" : "SIGTERM");
     broker.stop();

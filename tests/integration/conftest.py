@@ -21,7 +21,8 @@ def pytest_addoption(parser):
 
 
 class Broker:
-    """A running cicada process listening on 127.0.0.1:<port>."""
+    """A running cicada process listening on 127.0.0.1:<port>, and on
+    127.0.0.1:<ssl_port> when its config has an ssl listener there (else None)."""
 
     def __init__(self, binary, args=(), env=None, config=None, listen="127.0.0.1:0"):
         self.binary = binary
@@ -51,6 +52,10 @@ class Broker:
             with open(self.log_path) as f:
                 match = pattern.search(f.read())
             if match:
+                # Listeners are started in order, ssl ones before --listen's tcp one.
+                with open(self.log_path) as f:
+                    ssl = re.search(r"listening on ssl 127\.0\.0\.1:(\d+)", f.read())
+                self.ssl_port = int(ssl.group(1)) if ssl else None
                 return int(match.group(1))
             if self.process.poll() is not None:
                 raise RuntimeError("cicada exited early:\n" + self.log())

@@ -28,7 +28,7 @@ std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
   ChainSettings settings;
   settings.no_match_allow = config.authorization_no_match_allow;
   for (const TcpListenerConfig& listener : config.tcp_listeners) {
-    settings.allow_anonymous[listener.name] = listener.allow_anonymous;
+    settings.allow_anonymous[listener.id()] = listener.allow_anonymous;
   }
   std::vector<std::shared_ptr<const Authenticator>> authenticators;
   std::vector<std::shared_ptr<const Authorizer>> authorizers;

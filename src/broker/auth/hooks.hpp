@@ -23,6 +23,9 @@ struct ConnectRequest {
   std::optional<std::string> password;
   std::string peer_host;
   std::string listener;
+  // The verified TLS client certificate's subject (RFC 2253) and CN; empty without one.
+  std::string cert_subject;
+  std::string cert_common_name;
 };
 
 struct AuthDecision {

@@ -50,14 +50,14 @@ void HttpAuthenticator::authenticate(const ConnectRequest& request,
   if (const auto colon = peer_host.rfind(':'); colon != std::string_view::npos) {
     peer_host = peer_host.substr(0, colon);
   }
-  // TLS client certificates come with the TLS listener; until then these are empty.
+  // Empty unless the client presented a certificate that an ssl listener verified.
   const Placeholders values{
       {"clientid", request.client_id},
       {"username", request.username ? std::string_view(*request.username) : std::string_view()},
       {"password", request.password ? std::string_view(*request.password) : std::string_view()},
       {"peerhost", peer_host},
-      {"cert_subject", {}},
-      {"cert_common_name", {}},
+      {"cert_subject", request.cert_subject},
+      {"cert_common_name", request.cert_common_name},
   };
   step_->ask(values, std::move(done));
 }

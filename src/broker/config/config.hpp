@@ -15,7 +15,18 @@
 
 namespace cicada::broker {
 
-// One [listeners.tcp.NAME] table.
+// The kinds of [listeners.KIND.NAME] tables. WebSocket (ws, wss) slot in here, each a
+// layer made per accepted connection (src/net) and a few keys of its own.
+enum class ListenerKind { tcp, ssl };
+// listeners.ssl.NAME.verify, in this order: verify_none, verify_peer.
+enum class TlsVerify { verify_none, verify_peer };
+// listeners.ssl.NAME.tls_min_version: tlsv1.2, tlsv1.3.
+enum class TlsMinVersion { tls1_2, tls1_3 };
+// listeners.ssl.NAME.peer_cert_as_username: disabled, cn, dn.
+enum class PeerCertAsUsername { disabled, cn, dn };
+
+// One [listeners.KIND.NAME] table: the keys every kind has, then those of ssl listeners.
+// (Named after the first kind; it describes listeners of every kind.)
 struct TcpListenerConfig {
   std::string name;  // "default" for [listeners.tcp.default]; "cli-1", "cli-2" for --listen
   std::string host = "0.0.0.0";  // "0.0.0.0", "127.0.0.1", "::" (no brackets)
@@ -25,6 +36,19 @@ struct TcpListenerConfig {
   // Clients that send no user name may connect. Clients that send one must pass the
   // authentication chain, unless no authenticator is configured at all.
   bool allow_anonymous = true;
+  ListenerKind kind = ListenerKind::tcp;
+  // [listeners.ssl.NAME] only (bind defaults to 0.0.0.0:8883 there).
+  std::string certfile;    // PEM server certificate, followed by its intermediates
+  std::string keyfile;     // PEM private key
+  std::string cacertfile;  // PEM CAs that client certificates must chain to
+  TlsVerify verify = TlsVerify::verify_none;
+  bool fail_if_no_peer_cert = false;
+  PeerCertAsUsername peer_cert_as_username = PeerCertAsUsername::disabled;
+  TlsMinVersion tls_min_version = TlsMinVersion::tls1_2;
+  std::string ciphers;  // "" = OpenSSL's defaults
+
+  // "ssl:default"; a tcp listener is known by its bare name, as before ssl existed.
+  std::string id() const { return kind == ListenerKind::tcp ? name : "ssl:" + name; }
 
   friend bool operator==(const TcpListenerConfig&, const TcpListenerConfig&) = default;
 };
@@ -33,7 +57,8 @@ struct TcpListenerConfig {
 enum class SharedStrategy { round_robin, random, sticky, hash_clientid, hash_topic };
 
 struct Config {
-  std::vector<TcpListenerConfig> tcp_listeners;  // default: one, "default" on 0.0.0.0:1883
+  // Every listener, of every kind (default: one, tcp "default" on 0.0.0.0:1883).
+  std::vector<TcpListenerConfig> tcp_listeners;
   // [mqtt]
   std::uint32_t max_packet_size = 1 << 20;  // "1MB"; bounds 128 B .. 268435460
   std::uint16_t max_clientid_len = 65535;   // 23..65535

@@ -42,6 +42,34 @@ constexpr std::string_view kEnvironmentPrefix = "CICADA_";
 constexpr std::string_view kTcpListeners = "listeners.tcp.";
 constexpr std::string_view kDefaultListener = "default";
 
+// The [listeners.KIND.NAME] kinds: "tcp", "ssl" (ws and wss come later).
+struct KindName {
+  ListenerKind kind;
+  std::string_view name;
+  std::string_view prefix;  // "listeners.ssl."
+};
+constexpr std::array<KindName, 2> kListenerKinds{{
+    {ListenerKind::tcp, "tcp", "listeners.tcp."},
+    {ListenerKind::ssl, "ssl", "listeners.ssl."},
+}};
+
+const KindName* kind_named(std::string_view name) {
+  for (const KindName& k : kListenerKinds) {
+    if (k.name == name) return &k;
+  }
+  return nullptr;
+}
+const KindName& kind_of(ListenerKind kind) {
+  return kListenerKinds[static_cast<std::size_t>(kind)];
+}
+// The kind whose prefix `key` starts with, if any.
+const KindName* kind_of_key(std::string_view key) {
+  for (const KindName& k : kListenerKinds) {
+    if (key.starts_with(k.prefix)) return &k;
+  }
+  return nullptr;
+}
+
 enum class Source { file, environment, command_line };
 
 Written from_toml(const toml::node& node) {
@@ -97,19 +125,25 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
   std::vector<std::string> candidates;
   for (const Option& o : config::options())
     candidates.emplace_back(o.key);
-  std::string listener_prefix(kTcpListeners);
-  if (key.starts_with(kTcpListeners)) {
-    const auto rest = key.substr(kTcpListeners.size());
+  const KindName* kind = kind_of_key(key);
+  std::string listener_prefix(kind != nullptr ? kind->prefix : kTcpListeners);
+  if (kind != nullptr) {
+    const auto rest = key.substr(kind->prefix.size());
     const auto dot = rest.find('.');
     if (dot != std::string_view::npos) listener_prefix += std::string(rest.substr(0, dot + 1));
   }
   for (const ListenerOption& o : config::listener_options()) {
     candidates.push_back(listener_prefix + std::string(o.key));
   }
+  if (kind != nullptr && kind->kind == ListenerKind::ssl) {
+    for (const ListenerOption& o : config::ssl_listener_options()) {
+      candidates.push_back(listener_prefix + std::string(o.key));
+    }
+  }
   if (with_sections) {
     for (std::string_view section :
-         {"listeners", "listeners.tcp", "mqtt", "retainer", "auth", "authorization", "auth.http",
-          "authorization.http", "node", "log"}) {
+         {"listeners", "listeners.tcp", "listeners.ssl", "mqtt", "retainer", "auth",
+          "authorization", "auth.http", "authorization.http", "node", "log"}) {
       candidates.emplace_back(section);
     }
   }
@@ -228,12 +262,12 @@ class Loader {
     // The built-in listener exists only when nothing else names one, so that
     // `cicada --listen 127.0.0.1:0` listens there alone.
     if (listeners_.empty() && listen.empty()) {
-      listener(kDefaultListener, "built-in default", "listeners.tcp.default");
+      listener(ListenerKind::tcp, kDefaultListener, "built-in default", "listeners.tcp.default");
     }
     for (std::size_t i = 0; i < listen.size(); ++i) {
       const std::string name = "cli-" + std::to_string(i + 1);
       const std::string key = std::string(kTcpListeners) + name;
-      if (listeners_.contains(name)) {
+      if (listeners_.contains(key)) {
         fail("--listen", key, "this name is already used by the configuration; rename that table");
       }
       const auto host_port = config::parse_host_port(listen[i]);
@@ -243,19 +277,19 @@ class Loader {
              "in [::]:1883, got " +
                  config::toml_string(listen[i]));
       }
-      Listener& added = listener(name, "--listen", key);
+      Listener& added = listener(ListenerKind::tcp, name, "--listen", key);
       added.config.host = host_port->host;
       added.config.port = host_port->port;
-      cli_order_.push_back(name);
+      cli_order_.push_back(key);
     }
     std::vector<const Listener*> ordered;
-    for (const auto& [name, l] : listeners_) {
-      if (std::find(cli_order_.begin(), cli_order_.end(), name) == cli_order_.end()) {
-        ordered.push_back(&l);  // file and environment listeners, by name
+    for (const auto& [key, l] : listeners_) {
+      if (std::find(cli_order_.begin(), cli_order_.end(), key) == cli_order_.end()) {
+        ordered.push_back(&l);  // file and environment listeners, by kind and name
       }
     }
-    for (const std::string& name : cli_order_)
-      ordered.push_back(&listeners_.at(name));
+    for (const std::string& key : cli_order_)
+      ordered.push_back(&listeners_.at(key));
     check_distinct_binds(ordered);
     for (const Listener* l : ordered)
       config_.tcp_listeners.push_back(l->config);
@@ -280,19 +314,29 @@ class Loader {
     if (o.type == OptionType::bind) l.bind_where = where;
   }
 
-  Listener& listener(std::string_view name, std::string_view where, std::string_view key) {
-    auto it = listeners_.find(name);
+  // Listeners are keyed "listeners.KIND.NAME": [listeners.tcp.default] and
+  // [listeners.ssl.default] are two listeners.
+  Listener& listener(ListenerKind kind, std::string_view name, std::string_view where,
+                     std::string_view key) {
+    const std::string id = std::string(kind_of(kind).prefix) + std::string(name);
+    auto it = listeners_.find(id);
     if (it != listeners_.end()) return it->second;
     if (!valid_listener_name(name)) {
       fail(where, key, "expected a listener name of lower-case letters, digits, '_' and '-'");
     }
     Listener l;
+    l.config.kind = kind;
     l.config.name = std::string(name);
     l.bind_where = where;
     for (const ListenerOption& o : config::listener_options()) {
       apply(o, l.config, from_text(o.default_value), "built-in default", o.key);
     }
-    return listeners_.emplace(std::string(name), std::move(l)).first->second;
+    if (kind == ListenerKind::ssl) {
+      for (const ListenerOption& o : config::ssl_listener_options()) {
+        apply(o, l.config, from_text(o.default_value), "built-in default", o.key);
+      }
+    }
+    return listeners_.emplace(id, std::move(l)).first->second;
   }
 
   std::string at(const toml::source_region& region) const {
@@ -353,8 +397,10 @@ class Loader {
     }
     for (auto&& [kind, kind_node] : *kinds) {
       const std::string kind_key = "listeners." + std::string(kind.str());
-      if (kind.str() != "tcp") {
-        fail(at(kind.source()), kind_key, "unknown key; listeners are [listeners.tcp.NAME] tables");
+      const KindName* known = kind_named(kind.str());
+      if (known == nullptr) {
+        fail(at(kind.source()), kind_key,
+             "unknown key; listeners are [listeners.tcp.NAME] and [listeners.ssl.NAME] tables");
       }
       const auto* tcp = kind_node.as_table();
       if (tcp == nullptr) {
@@ -365,17 +411,20 @@ class Loader {
       for (auto&& [listener_name, listener_node] : *tcp) {
         const std::string listener_key = kind_key + "." + std::string(listener_name.str());
         if (const auto* options = listener_node.as_table()) {
-          Listener& l = listener(listener_name.str(), at(listener_name.source()), listener_key);
+          Listener& l =
+              listener(known->kind, listener_name.str(), at(listener_name.source()), listener_key);
           for (auto&& [option_name, value] : *options) {
             const std::string key = listener_key + "." + std::string(option_name.str());
-            const ListenerOption* o = config::find_listener_option(option_name.str());
+            const ListenerOption* o = config::find_listener_option(known->kind, option_name.str());
             if (o == nullptr) fail_unknown(at(option_name.source()), key, Source::file);
             apply_listener(*o, l, from_toml(value), at(value, option_name), key);
           }
-        } else if (const ListenerOption* o = config::find_listener_option(listener_name.str())) {
+        } else if (const ListenerOption* o =
+                       config::find_listener_option(known->kind, listener_name.str())) {
           // The short form listeners.tcp.bind = "..." sets the "default" listener, like
           // CICADA_LISTENERS__TCP__BIND in DESIGN.md.
-          Listener& l = listener(kDefaultListener, at(listener_name.source()), listener_key);
+          Listener& l =
+              listener(known->kind, kDefaultListener, at(listener_name.source()), listener_key);
           apply_listener(*o, l, from_toml(listener_node), at(listener_node, listener_name),
                          listener_key);
         } else {
@@ -389,14 +438,15 @@ class Loader {
   void apply_text(const std::string& key, std::string_view text, const std::string& where,
                   Source source) {
     const Written w = from_text(text);
-    if (key.starts_with(kTcpListeners)) {
-      const std::string_view rest = std::string_view(key).substr(kTcpListeners.size());
+    if (const KindName* kind = kind_of_key(key)) {
+      const std::string_view rest = std::string_view(key).substr(kind->prefix.size());
       const auto dot = rest.find('.');
       const std::string_view name =
           dot == std::string_view::npos ? kDefaultListener : rest.substr(0, dot);
       const std::string_view option = dot == std::string_view::npos ? rest : rest.substr(dot + 1);
-      if (const ListenerOption* o = config::find_listener_option(option)) {
-        Listener& l = listener(name, where, std::string(kTcpListeners) + std::string(name));
+      if (const ListenerOption* o = config::find_listener_option(kind->kind, option)) {
+        Listener& l =
+            listener(kind->kind, name, where, std::string(kind->prefix) + std::string(name));
         apply_listener(*o, l, w, where, key);
         return;
       }
@@ -414,9 +464,9 @@ class Loader {
       for (std::size_t i = 0; i < j; ++i) {
         const TcpListenerConfig& a = listeners[i]->config;
         if (a.enabled && a.host == b.host && a.port == b.port) {
-          fail(listeners[j]->bind_where, std::string(kTcpListeners) + b.name + ".bind",
+          fail(listeners[j]->bind_where, std::string(kind_of(b.kind).prefix) + b.name + ".bind",
                config::format_host_port(b.host, b.port) + " is also the bind of listener " +
-                   a.name + "; give each listener its own port");
+                   a.id() + "; give each listener its own port");
         }
       }
     }

@@ -373,6 +373,52 @@ constexpr std::array kListenerOptions{
                                  "configured, every client."),
 };
 
+// In the order of the enums in config.hpp.
+constexpr std::array<std::string_view, 2> kTlsVerify{"verify_none", "verify_peer"};
+constexpr std::array<std::string_view, 2> kTlsMinVersions{"tlsv1.2", "tlsv1.3"};
+constexpr std::array<std::string_view, 3> kPeerCertAsUsername{"disabled", "cn", "dn"};
+
+// EMQX's key names (its 4.x flat form; 5.x nests them under ssl_options).
+constexpr std::array kSslListenerOptions{
+    ListenerOption{.key = "bind",
+                   .type = T::bind,
+                   .default_value = "0.0.0.0:8883",
+                   .reloadable = restart,
+                   .description = "Address and port to listen on for MQTT over TLS (8883 by "
+                                  "convention).",
+                   .set = set_bind,
+                   .get = get_bind},
+    text<&L::certfile>("certfile", "", 4096, restart,
+                       "PEM file with the server certificate, followed by any intermediate "
+                       "certificates; its content is reread on SIGHUP. Required."),
+    text<&L::keyfile>("keyfile", "", 4096, restart,
+                      "PEM file with the server certificate's private key (unencrypted); "
+                      "its content is reread on SIGHUP. Required."),
+    text<&L::cacertfile>("cacertfile", "", 4096, restart,
+                         "PEM file with the CA certificates that client certificates must "
+                         "chain to; its content is reread on SIGHUP. Required with verify_peer."),
+    choice<&L::verify, kTlsVerify>("verify", "verify_none", restart,
+                                   "verify_peer: ask clients for a certificate and refuse one "
+                                   "that does not verify against cacertfile; verify_none: "
+                                   "ask for none."),
+    boolean<&L::fail_if_no_peer_cert>("fail_if_no_peer_cert", "false", restart,
+                                      "With verify_peer: refuse clients that send no "
+                                      "certificate (mutual TLS)."),
+    choice<&L::peer_cert_as_username, kPeerCertAsUsername>(
+        "peer_cert_as_username", "disabled", restart,
+        "cn or dn: the verified client certificate's common name or full subject (RFC 2253) "
+        "becomes the client's user name for authentication and authorization, replacing the "
+        "one in CONNECT; a client without a certificate then has none."),
+    choice<&L::tls_min_version, kTlsMinVersions>("tls_min_version", "tlsv1.2", restart,
+                                                 "Oldest TLS version accepted; TLS 1.0 and "
+                                                 "1.1 are never accepted (RFC 8996)."),
+    text<&L::ciphers>("ciphers", "", 4096, restart,
+                      "OpenSSL cipher names separated by commas: TLS 1.3 suites "
+                      "(TLS_AES_128_GCM_SHA256) and TLS 1.2 ciphers "
+                      "(ECDHE-RSA-AES128-GCM-SHA256) may be mixed; empty: OpenSSL's "
+                      "defaults."),
+};
+
 template <class Spec, std::size_t N>
 const Spec* find_in(const std::array<Spec, N>& table, std::string_view key) {
   for (const Spec& spec : table) {
@@ -393,6 +439,15 @@ const Option* find_option(std::string_view key) {
   return find_in(kOptions, key);
 }
 const ListenerOption* find_listener_option(std::string_view key) {
+  return find_in(kListenerOptions, key);
+}
+std::span<const ListenerOption> ssl_listener_options() {
+  return kSslListenerOptions;
+}
+const ListenerOption* find_listener_option(ListenerKind kind, std::string_view key) {
+  if (kind == ListenerKind::ssl) {
+    if (const ListenerOption* o = find_in(kSslListenerOptions, key)) return o;
+  }
   return find_in(kListenerOptions, key);
 }
 

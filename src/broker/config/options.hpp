@@ -50,11 +50,15 @@ using ListenerOption = OptionSpec<TcpListenerConfig>;
 
 // Every scalar option, in the order of docs/config.md and print_config.
 std::span<const Option> options();
-// The keys of one [listeners.tcp.NAME] table.
+// The keys of one [listeners.tcp.NAME] table; every other kind has them too.
 std::span<const ListenerOption> listener_options();
+// The keys only [listeners.ssl.NAME] tables have, and its own default bind (8883).
+std::span<const ListenerOption> ssl_listener_options();
 
 const Option* find_option(std::string_view key);
 const ListenerOption* find_listener_option(std::string_view key);
+// A key of a listener of `kind`: its own keys first, then the common ones.
+const ListenerOption* find_listener_option(ListenerKind kind, std::string_view key);
 
 // "mqtt.max_inflight" -> "CICADA_MQTT__MAX_INFLIGHT".
 std::string environment_name(std::string_view key);

@@ -106,8 +106,15 @@ std::string print_config(const Config& c) {
       "# Built-in defaults < configuration file < CICADA_* environment < command line.\n"
       "# Every option is listed; docs/config.md describes them.\n";
   for (const TcpListenerConfig& listener : c.tcp_listeners) {
-    out += "\n[listeners.tcp." + listener.name + "]\n";
+    const bool ssl = listener.kind == ListenerKind::ssl;
+    out += std::string("\n[listeners.") + (ssl ? "ssl." : "tcp.") + listener.name + "]\n";
     for (const config::ListenerOption& o : config::listener_options()) {
+      // An ssl listener's own row for a common key (bind) is printed below instead.
+      if (ssl && config::find_listener_option(ListenerKind::ssl, o.key) != &o) continue;
+      out += std::string(o.key) + " = " + toml_value(o, o.get(listener)) + "\n";
+    }
+    if (!ssl) continue;
+    for (const config::ListenerOption& o : config::ssl_listener_options()) {
       out += std::string(o.key) + " = " + toml_value(o, o.get(listener)) + "\n";
     }
   }
@@ -130,6 +137,10 @@ std::string options_markdown() {
       "|---|---|---|---|---|---|---|\n";
   for (const config::ListenerOption& o : config::listener_options()) {
     out += markdown_row(o, "listeners.tcp.<name>." + std::string(o.key));
+  }
+  // An ssl listener has every key above too; these are its own.
+  for (const config::ListenerOption& o : config::ssl_listener_options()) {
+    out += markdown_row(o, "listeners.ssl.<name>." + std::string(o.key));
   }
   for (const config::Option& o : config::options())
     out += markdown_row(o, std::string(o.key));

@@ -36,26 +36,31 @@ void Broker::start() {
     peers.push_back(worker.get());
   for (const TcpListenerConfig& listener : config_.tcp_listeners) {
     if (!listener.enabled) continue;
-    listeners_.push_back(std::make_unique<Listener>(listener, peers));
+    Listener::LayerFactory make_layer;
+    if (listener.kind == ListenerKind::ssl) {
+      auto tls = std::make_shared<ListenerTls>(listener);  // throws naming the file
+      tls_.push_back(tls);
+      make_layer = [tls] { return tls->make_layer(); };
+    }
+    listeners_.push_back(std::make_unique<Listener>(listener, peers, std::move(make_layer)));
   }
   for (auto& listener : listeners_) {
     auto endpoint = listener->endpoint();
-    spdlog::info("listening on tcp {}:{} (listener {}, {} workers)", endpoint.address().to_string(),
-                 endpoint.port(), listener->name(), workers_.size());
+    spdlog::info("listening on {} {}:{} (listener {}, {} workers)",
+                 listener->config().kind == ListenerKind::ssl ? "ssl" : "tcp",
+                 endpoint.address().to_string(), endpoint.port(), listener->name(),
+                 workers_.size());
     listener->start();
   }
   // Name every listener that lets clients in without credentials.
   {
     std::string names;
     for (auto& listener : listeners_) {
-      const bool anonymous = std::any_of(config_.tcp_listeners.begin(), config_.tcp_listeners.end(),
-                                         [&](const TcpListenerConfig& c) {
-                                           return c.name == listener->name() && c.allow_anonymous;
-                                         });
+      const bool anonymous = listener->config().allow_anonymous;
       if (!auth_->allows_everything() && !anonymous) continue;
       if (!names.empty()) names += ", ";
       auto endpoint = listener->endpoint();
-      names += listener->name() + " (" + endpoint.address().to_string() + ":" +
+      names += listener->config().id() + " (" + endpoint.address().to_string() + ":" +
                std::to_string(endpoint.port()) + ")";
     }
     if (names.empty()) {
@@ -78,6 +83,18 @@ void Broker::stop() {
     listener->stop();
   for (auto& worker : workers_)
     worker->shutdown();
+}
+
+std::vector<std::string> Broker::reload_tls() {
+  std::vector<std::string> errors;
+  for (auto& tls : tls_) {
+    if (auto reloaded = tls->reload(); !reloaded) {
+      errors.push_back(reloaded.error());
+    } else {
+      spdlog::info("reload: listener {}: certificate, key and CA files reread", tls->id());
+    }
+  }
+  return errors;
 }
 
 void Broker::wait() {

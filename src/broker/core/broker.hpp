@@ -4,11 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "../auth/hooks.hpp"
 #include "../config/config.hpp"
 #include "listener.hpp"
+#include "listener_tls.hpp"
 #include "router.hpp"
 #include "worker.hpp"
 
@@ -26,6 +28,10 @@ class Broker {
   // and stops the workers.
   void stop();
   void wait();
+  // SIGHUP: every ssl listener rereads its certificate, key and CA files for the
+  // connections accepted from now on; open connections keep theirs. Returns one error
+  // per listener whose files did not load (that listener keeps its previous ones).
+  std::vector<std::string> reload_tls();
 
   const Config& config() const noexcept { return config_; }
   const std::vector<std::unique_ptr<Listener>>& listeners() const noexcept { return listeners_; }
@@ -37,6 +43,7 @@ class Broker {
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::shared_ptr<ListenerTls>> tls_;  // one per ssl listener
 };
 
 }  // namespace cicada::broker

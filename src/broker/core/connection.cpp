@@ -1,4 +1,5 @@
-// Connection I/O: lazy reads into the parser, corked gathered writes, closing.
+// Connection I/O: lazy reads into the parser, corked gathered writes, closing; through
+// the connection's StreamLayer (TLS) when it has one.
 #include "connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -17,9 +18,11 @@ namespace cicada::broker {
 namespace asio = boost::asio;
 
 Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::string listener,
-                       std::shared_ptr<std::atomic<std::uint64_t>> listener_connections)
+                       std::shared_ptr<std::atomic<std::uint64_t>> listener_connections,
+                       std::unique_ptr<net::StreamLayer> layer)
     : worker_(worker),
       socket_(std::move(socket)),
+      layer_(std::move(layer)),
       listener_(std::move(listener)),
       listener_connections_(std::move(listener_connections)),
       parser_({.max_packet_size = worker.config().max_packet_size, .buffer_size = 4096}) {
@@ -40,9 +43,18 @@ void Connection::start() {
   wait_readable();
 }
 
-void Connection::wait_readable() {
+void Connection::wait_readable(bool as_layer_asks) {
   if (state_ == State::closing || state_ == State::closed || read_paused_) return;
-  socket_.async_wait(asio::ip::tcp::socket::wait_read,
+  if (layer_ && layer_->read_buffered()) {
+    // Decrypted bytes wait inside the layer: the socket may never signal them.
+    asio::post(worker_.io(), [self = shared_from_this()] {
+      if (!self->closed()) self->on_readable();
+    });
+    return;
+  }
+  // A TLS read may need the socket writable first (a handshake message to send).
+  const bool write = as_layer_asks && layer_->read_wants() == net::StreamLayer::Wait::writable;
+  socket_.async_wait(write ? asio::ip::tcp::socket::wait_write : asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
                        if (error) {
                          if (!self->closed()) self->close("connection lost");
@@ -64,15 +76,26 @@ void Connection::on_readable() {
   for (int reads = 0; reads < 16; ++reads) {
     std::span<std::uint8_t> space = parser_.prepare(2048);
     boost::system::error_code error;
-    std::size_t n = socket_.read_some(asio::buffer(space.data(), space.size()), error);
-    if (error == asio::error::would_block || error == asio::error::try_again) break;
+    std::size_t n = layer_ ? layer_->read_some(socket_, space, error)
+                           : socket_.read_some(asio::buffer(space.data(), space.size()), error);
+    if (error == asio::error::would_block || error == asio::error::try_again) {
+      if (layer_) {
+        parser_.release_if_idle();
+        wait_readable(true);
+        return;
+      }
+      break;
+    }
     if (error) {
-      close(error == asio::error::eof ? "closed by client" : "read error: " + error.message());
+      // A failed TLS handshake ends here too, at debug level with OpenSSL's reason.
+      const char* what = layer_ && state_ == State::awaiting_connect ? "TLS error before CONNECT: "
+                                                                     : "read error: ";
+      close(error == asio::error::eof ? "closed by client" : what + error.message());
       return;
     }
     parser_.commit(n);
     if (!drain_packets()) return;
-    if (n < space.size()) break;
+    if (n < space.size() && !(layer_ && layer_->read_buffered())) break;
   }
   parser_.release_if_idle();
   wait_readable();
@@ -182,34 +205,47 @@ void Connection::schedule_flush() {
   });
 }
 
+int Connection::gather_output(iovec* iov, int max_iov, std::size_t& total) const {
+  int count = 0;
+  total = 0;
+  std::size_t from = out_sent_;
+  auto add = [&](const char* data, std::size_t size) {
+    iov[count].iov_base = const_cast<char*>(data);
+    iov[count].iov_len = size;
+    total += size;
+    ++count;
+  };
+  std::size_t i = out_next_splice_;
+  for (; i < out_splices_.size() && count + 2 <= max_iov; ++i) {
+    const Splice& splice = out_splices_[i];
+    if (splice.offset > from) add(out_bytes_.data() + from, splice.offset - from);
+    const std::size_t skip = i == out_next_splice_ ? out_splice_sent_ : 0;
+    add(splice.payload.data() + skip, splice.payload.size() - skip);
+    from = splice.offset;
+  }
+  // The bytes after the last splice, once every splice is in this write.
+  if (i == out_splices_.size() && count < max_iov && from < out_bytes_.size()) {
+    add(out_bytes_.data() + from, out_bytes_.size() - from);
+  }
+  return count;
+}
+
+void Connection::discard_output() {
+  out_bytes_.clear();
+  out_splices_.clear();
+  out_sent_ = out_next_splice_ = out_splice_sent_ = out_payload_bytes_ = 0;
+}
+
 void Connection::flush() {
   if (write_in_flight_ || state_ == State::closed) return;
+  if (layer_) return flush_layer();
   // Write as much as the socket takes now, in gathered writes; wait for it to become
   // writable only when it is full.
   constexpr int max_iov = 256;
   iovec iov[max_iov];
   while (queued_bytes() > 0) {
-    int count = 0;
     std::size_t total = 0;
-    std::size_t from = out_sent_;
-    auto add = [&](const char* data, std::size_t size) {
-      iov[count].iov_base = const_cast<char*>(data);
-      iov[count].iov_len = size;
-      total += size;
-      ++count;
-    };
-    std::size_t i = out_next_splice_;
-    for (; i < out_splices_.size() && count + 2 <= max_iov; ++i) {
-      const Splice& splice = out_splices_[i];
-      if (splice.offset > from) add(out_bytes_.data() + from, splice.offset - from);
-      const std::size_t skip = i == out_next_splice_ ? out_splice_sent_ : 0;
-      add(splice.payload.data() + skip, splice.payload.size() - skip);
-      from = splice.offset;
-    }
-    // The bytes after the last splice, once every splice is in this write.
-    if (i == out_splices_.size() && count < max_iov && from < out_bytes_.size()) {
-      add(out_bytes_.data() + from, out_bytes_.size() - from);
-    }
+    const int count = gather_output(iov, max_iov, total);
     msghdr message{};
     message.msg_iov = iov;
     message.msg_iovlen = static_cast<std::size_t>(count);
@@ -217,9 +253,7 @@ void Connection::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      out_bytes_.clear();
-      out_splices_.clear();
-      out_sent_ = out_next_splice_ = out_splice_sent_ = out_payload_bytes_ = 0;
+      discard_output();
       close(std::string("write error: ") + std::strerror(errno));
       finish_close();
       return;
@@ -231,8 +265,36 @@ void Connection::flush() {
     if (state_ == State::closing) finish_close();
     return;
   }
+  wait_writable(net::StreamLayer::Wait::writable);
+}
+
+void Connection::flush_layer() {
+  // As flush(), through the layer, which encrypts what it takes (and may hold some of
+  // it until the socket accepts it).
+  constexpr int max_iov = 256;
+  iovec iov[max_iov];
+  while (output_pending()) {
+    std::size_t total = 0;
+    const int count = queued_bytes() > 0 ? gather_output(iov, max_iov, total) : 0;
+    boost::system::error_code error;
+    const std::size_t n =
+        layer_->write_some(socket_, {iov, static_cast<std::size_t>(count)}, error);
+    if (error && error != asio::error::would_block) {
+      discard_output();
+      close("write error: " + error.message());
+      finish_close();
+      return;
+    }
+    consume_output(n);
+    if (error || layer_->write_pending()) return wait_writable(layer_->write_wants());
+  }
+  if (state_ == State::closing) finish_close();
+}
+
+void Connection::wait_writable(net::StreamLayer::Wait wait) {
   write_in_flight_ = true;
-  socket_.async_wait(asio::ip::tcp::socket::wait_write,
+  socket_.async_wait(wait == net::StreamLayer::Wait::writable ? asio::ip::tcp::socket::wait_write
+                                                              : asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
                        self->write_in_flight_ = false;
                        if (error) {
@@ -320,12 +382,13 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   }
   closing_since_ = worker_.now();
   state_ = State::closing;
-  if (!write_in_flight_ && queued_bytes() == 0) finish_close();
+  if (!write_in_flight_ && !output_pending()) finish_close();
 }
 
 void Connection::finish_close() {
   if (state_ == State::closed) return;
   state_ = State::closed;
+  if (layer_) layer_->shutdown(socket_);  // close_notify, as far as it goes now
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

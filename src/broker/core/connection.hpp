@@ -7,6 +7,8 @@
 // connection holds none. Writing is corked: packets are queued and flushed once per
 // loop turn in one gathered write; a PUBLISH's payload is written from the shared
 // message, never copied.
+// A TLS (later WebSocket) connection has a net::StreamLayer between it and the socket;
+// a plain TCP connection has none and pays for it only a null pointer.
 // Thread-safety: single owner (its worker); other threads reach it through the worker.
 #pragma once
 
@@ -24,6 +26,7 @@
 #include <cicada/protocol/topic_aliases.hpp>
 
 #include "message.hpp"
+#include "net/stream_layer.hpp"
 #include "session.hpp"
 
 namespace cicada::broker {
@@ -32,9 +35,11 @@ class Worker;
 
 class Connection final : public SessionSink, public std::enable_shared_from_this<Connection> {
  public:
-  // `listener_connections` counts the open connections of the listener.
+  // `listener` is the listener's id() ("default", "ssl:default");
+  // `listener_connections` counts its open connections; `layer` is null for plain TCP.
   Connection(Worker& worker, boost::asio::ip::tcp::socket socket, std::string listener,
-             std::shared_ptr<std::atomic<std::uint64_t>> listener_connections);
+             std::shared_ptr<std::atomic<std::uint64_t>> listener_connections,
+             std::unique_ptr<net::StreamLayer> layer = nullptr);
   ~Connection() override;
 
   void start();
@@ -67,10 +72,20 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   enum class State { awaiting_connect, authenticating, connected, closing, closed };
 
   // I/O
-  void wait_readable();
+  // `as_layer_asks`: the layer's read would block, so wait for the readiness it wants.
+  void wait_readable(bool as_layer_asks = false);
   void on_readable();
   void schedule_flush();
   void flush();
+  void flush_layer();  // flush() through layer_
+  void wait_writable(net::StreamLayer::Wait wait);
+  // Fills `iov` with the next unsent output; returns the count, `total` their bytes.
+  int gather_output(iovec* iov, int max_iov, std::size_t& total) const;
+  void discard_output();
+  // Output the socket has not taken yet, the layer's included.
+  bool output_pending() const noexcept {
+    return queued_bytes() > 0 || (layer_ && layer_->write_pending());
+  }
   void finish_close();
   // Unsent output, payloads included: what mqtt.max_outbound_bytes bounds.
   std::size_t queued_bytes() const noexcept {
@@ -105,6 +120,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
 
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<net::StreamLayer> layer_;  // null for plain TCP
   std::string listener_;
   std::shared_ptr<std::atomic<std::uint64_t>> listener_connections_;
   std::string peer_;

@@ -2,6 +2,7 @@
 // session open, CONNACK (MQTT 5.0 sections 3.1, 3.2; MQTT 3.1.1 sections 3.1, 3.2).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "connection.hpp"
@@ -114,6 +115,21 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
 
   if (connect.username) username_ = std::string(*connect.username);
+  const net::PeerIdentity* peer = layer_ ? layer_->peer_identity() : nullptr;
+  if (layer_) {
+    // listeners.ssl.NAME.peer_cert_as_username: the verified certificate names the
+    // client; without one it has no user name at all, so it cannot claim one.
+    const auto& listeners = config.tcp_listeners;
+    const auto it = std::find_if(listeners.begin(), listeners.end(),
+                                 [&](const TcpListenerConfig& l) { return l.id() == listener_; });
+    if (it != listeners.end() && it->peer_cert_as_username != PeerCertAsUsername::disabled) {
+      username_.reset();
+      if (peer != nullptr) {
+        username_ =
+            it->peer_cert_as_username == PeerCertAsUsername::cn ? peer->common_name : peer->subject;
+      }
+    }
+  }
   connect_ = std::make_unique<codec::Connect>(std::move(connect));
   connect_owner_ = owner;
   state_ = State::authenticating;
@@ -124,14 +140,17 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
     continue_connect();
     return;
   }
-  ConnectRequest request{
-      .client_id = client_id_,
-      .username =
-          connect_->username ? std::optional<std::string>(*connect_->username) : std::nullopt,
-      .password =
-          connect_->password ? std::optional<std::string>(*connect_->password) : std::nullopt,
-      .peer_host = peer_,
-      .listener = listener_};
+  ConnectRequest request{.client_id = client_id_,
+                         .username = username_,
+                         .password = connect_->password
+                                         ? std::optional<std::string>(*connect_->password)
+                                         : std::nullopt,
+                         .peer_host = peer_,
+                         .listener = listener_};
+  if (peer != nullptr) {
+    request.cert_subject = peer->subject;
+    request.cert_common_name = peer->common_name;
+  }
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authenticate(request, [weak, worker](AuthDecision decision) {

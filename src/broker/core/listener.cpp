@@ -20,11 +20,15 @@ struct Listener::Acceptor {
   tcp::acceptor acceptor;
 };
 
-Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& workers)
-    : config_(config), connections_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& workers,
+                   LayerFactory make_layer)
+    : config_(config),
+      id_(config.id()),
+      make_layer_(std::move(make_layer)),
+      connections_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
   boost::system::error_code error;
   auto address = asio::ip::make_address(config.host, error);
-  if (error) throw std::runtime_error("listener " + config.name + ": bad address " + config.host);
+  if (error) throw std::runtime_error("listener " + id_ + ": bad address " + config.host);
   endpoint_ = tcp::endpoint(address, config.port);
   for (Worker* worker : workers) {
     auto acceptor = std::make_unique<Acceptor>(Acceptor{*worker, tcp::acceptor(worker->io())});
@@ -34,7 +38,7 @@ Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& 
     a.set_option(ReusePort(true));
     a.bind(endpoint_, error);
     if (error) {
-      throw std::runtime_error("listener " + config.name + ": cannot bind " + config.host + ":" +
+      throw std::runtime_error("listener " + id_ + ": cannot bind " + config.host + ":" +
                                std::to_string(endpoint_.port()) + ": " + error.message());
     }
     a.listen(asio::socket_base::max_listen_connections);
@@ -67,17 +71,18 @@ void Listener::accept(Acceptor& acceptor) {
         if (error == asio::error::operation_aborted) return;
         if (!error) {
           if (connections_->load(std::memory_order_relaxed) >= config_.max_connections) {
-            // Over listeners.tcp.NAME.max_connections: refused before any MQTT.
-            spdlog::warn("listener {}: max_connections ({}) reached, connection refused",
-                         config_.name, config_.max_connections);
+            // Over listeners.KIND.NAME.max_connections: refused before any MQTT (or TLS).
+            spdlog::warn("listener {}: max_connections ({}) reached, connection refused", id_,
+                         config_.max_connections);
           } else {
-            auto connection = std::make_shared<Connection>(acceptor.worker, std::move(socket),
-                                                           config_.name, connections_);
+            auto connection =
+                std::make_shared<Connection>(acceptor.worker, std::move(socket), id_, connections_,
+                                             make_layer_ ? make_layer_() : nullptr);
             acceptor.worker.adopt(connection);
             connection->start();
           }
         } else if (error == asio::error::no_descriptors) {
-          spdlog::warn("listener {}: out of file descriptors", config_.name);
+          spdlog::warn("listener {}: out of file descriptors", id_);
         }
         accept(acceptor);
       });
