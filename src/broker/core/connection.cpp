@@ -16,24 +16,27 @@ namespace cicada::broker {
 
 namespace asio = boost::asio;
 
-Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::string listener,
-                       std::shared_ptr<std::atomic<std::uint64_t>> listener_connections)
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket,
+                       std::shared_ptr<ListenerInfo> listener)
     : worker_(worker),
       socket_(std::move(socket)),
       listener_(std::move(listener)),
-      listener_connections_(std::move(listener_connections)),
       parser_({.max_packet_size = worker.config().max_packet_size, .buffer_size = 4096}) {
   boost::system::error_code error;
-  auto endpoint = socket_.remote_endpoint(error);
-  if (!error) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  peer_ = socket_.remote_endpoint(error);
   socket_.non_blocking(true, error);
   socket_.set_option(asio::ip::tcp::no_delay(true), error);
   accepted_at_ = last_packet_at_ = worker.now();
-  if (listener_connections_) listener_connections_->fetch_add(1, std::memory_order_relaxed);
+  if (listener_) listener_->connections.fetch_add(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
-  if (listener_connections_) listener_connections_->fetch_sub(1, std::memory_order_relaxed);
+  if (listener_) listener_->connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string Connection::peer() const {
+  if (peer_.port() == 0) return {};  // remote_endpoint() failed at accept
+  return peer_.address().to_string() + ":" + std::to_string(peer_.port());
 }
 
 void Connection::start() {
@@ -41,9 +44,12 @@ void Connection::start() {
 }
 
 void Connection::wait_readable() {
-  if (state_ == State::closing || state_ == State::closed || read_paused_) return;
+  if (state_ == State::closing || state_ == State::closed || read_paused_ || read_wait_pending_)
+    return;
+  read_wait_pending_ = true;
   socket_.async_wait(asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
+                       self->read_wait_pending_ = false;
                        if (error) {
                          if (!self->closed()) self->close("connection lost");
                          return;
@@ -290,7 +296,6 @@ void Connection::consume_output(std::size_t n) {
 void Connection::close(std::string_view why, std::optional<codec::ReasonCode> reason) {
   if (state_ == State::closing || state_ == State::closed) return;
   const bool established = state_ == State::connected;
-  close_reason_ = std::string(why);
   // [MQTT-3.14.0-1] no DISCONNECT before the CONNACK: a connection not yet accepted
   // just closes.
   if (reason && v5() && established) {
@@ -302,8 +307,10 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   const auto level = reason && *reason != codec::ReasonCode::server_shutting_down
                          ? spdlog::level::info
                          : spdlog::level::debug;
-  spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
-              peer_, why);
+  if (spdlog::should_log(level)) {  // the peer is formatted only for a line that is written
+    spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
+                peer(), why);
+  }
   // The session and the Will are dealt with now; the socket closes once the output
   // (the DISCONNECT above included) is written.
   if (session_ != nullptr) {
@@ -318,7 +325,7 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
       worker->session_closed(handle, std::move(will), delay);
     });
   }
-  closing_since_ = worker_.now();
+  last_packet_at_ = worker_.now();  // from now on: when closing began
   state_ = State::closing;
   if (!write_in_flight_ && queued_bytes() == 0) finish_close();
 }
@@ -335,7 +342,7 @@ void Connection::finish_close() {
 void Connection::tick(TimePoint now) {
   if (state_ == State::closing) {
     // A peer that does not read its last bytes does not keep the socket for ever.
-    if (now - closing_since_ > std::chrono::seconds(5)) finish_close();
+    if (now - last_packet_at_ > std::chrono::seconds(5)) finish_close();
     return;
   }
   if (state_ == State::awaiting_connect) {

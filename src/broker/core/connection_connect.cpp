@@ -99,7 +99,6 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   client_max_packet_size_ = p.maximum_packet_size.value_or(268'435'460);
   client_receive_maximum_ = p.receive_maximum.value_or(65535);
   if (v5()) {
-    inbound_aliases_.set_maximum(config.max_topic_alias);
     // [MQTT-3.3.2-11] never more aliases than the client's Topic Alias Maximum.
     if (p.topic_alias_maximum.value_or(0) > 0) {
       outbound_aliases_ = std::make_unique<protocol::OutboundTopicAliases>(*p.topic_alias_maximum);
@@ -113,7 +112,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   }
   session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
 
-  if (connect.username) username_ = std::string(*connect.username);
+  if (connect.username) username_ = std::make_unique<const std::string>(*connect.username);
   connect_ = std::make_unique<codec::Connect>(std::move(connect));
   connect_owner_ = owner;
   state_ = State::authenticating;
@@ -130,8 +129,8 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
           connect_->username ? std::optional<std::string>(*connect_->username) : std::nullopt,
       .password =
           connect_->password ? std::optional<std::string>(*connect_->password) : std::nullopt,
-      .peer_host = peer_,
-      .listener = listener_};
+      .peer_host = peer(),
+      .listener = listener_ ? listener_->name : std::string()};
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authenticate(request, [weak, worker](AuthDecision decision) {
@@ -179,9 +178,11 @@ void Connection::on_session_ready(Session& session, bool present) {
   }
   send_packet(connack);
   state_ = State::connected;
-  spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
-                client_id_, peer_, codec::to_string(version_), clean_start_, keep_alive_,
-                present ? "resumed" : "new");
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
+                  client_id_, peer(), codec::to_string(version_), bool{clean_start_}, keep_alive_,
+                  present ? "resumed" : "new");
+  }
   connect_.reset();
   connect_owner_.reset();
   // The window towards the client: its Receive Maximum [MQTT-3.3.4-9], and at most

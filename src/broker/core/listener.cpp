@@ -21,7 +21,7 @@ struct Listener::Acceptor {
 };
 
 Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& workers)
-    : config_(config), connections_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+    : config_(config), info_(std::make_shared<ListenerInfo>(config.name)) {
   boost::system::error_code error;
   auto address = asio::ip::make_address(config.host, error);
   if (error) throw std::runtime_error("listener " + config.name + ": bad address " + config.host);
@@ -66,13 +66,13 @@ void Listener::accept(Acceptor& acceptor) {
       [this, &acceptor](const boost::system::error_code& error, tcp::socket socket) {
         if (error == asio::error::operation_aborted) return;
         if (!error) {
-          if (connections_->load(std::memory_order_relaxed) >= config_.max_connections) {
+          if (info_->connections.load(std::memory_order_relaxed) >= config_.max_connections) {
             // Over listeners.tcp.NAME.max_connections: refused before any MQTT.
             spdlog::warn("listener {}: max_connections ({}) reached, connection refused",
                          config_.name, config_.max_connections);
           } else {
-            auto connection = std::make_shared<Connection>(acceptor.worker, std::move(socket),
-                                                           config_.name, connections_);
+            auto connection =
+                std::make_shared<Connection>(acceptor.worker, std::move(socket), info_);
             acceptor.worker.adopt(connection);
             connection->start();
           }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../config/config.hpp"
+#include "listener_info.hpp"
 
 namespace cicada::broker {
 
@@ -35,7 +36,7 @@ class Listener {
   TcpListenerConfig config_;
   boost::asio::ip::tcp::endpoint endpoint_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  std::shared_ptr<std::atomic<std::uint64_t>> connections_;
+  std::shared_ptr<ListenerInfo> info_;  // shared with its connections
 };
 
 }  // namespace cicada::broker
