@@ -149,20 +149,21 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
   }
   const codec::Publish& publish = aliased ? *aliased : original;
   const std::size_t header = codec::publish_header_size(publish, version_);
-  const std::size_t offset = out_bytes_.size();
+  Output& out = output();
+  const std::size_t offset = out.bytes.size();
   // Small payloads are copied: cheaper than an iovec and a reference held on the
   // message (whose count other workers touch too), and they keep writes contiguous.
   constexpr std::size_t copy_payload_up_to = 512;
   const bool copy = publish.payload.size() <= copy_payload_up_to;
-  out_bytes_.resize(offset + header + (copy ? publish.payload.size() : 0));
-  auto* out = reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset;
-  codec::encode_publish_header(publish, version_, {out, header});
+  out.bytes.resize(offset + header + (copy ? publish.payload.size() : 0));
+  auto* at = reinterpret_cast<std::uint8_t*>(out.bytes.data()) + offset;
+  codec::encode_publish_header(publish, version_, {at, header});
   if (copy) {
     if (!publish.payload.empty())
-      std::memcpy(out + header, publish.payload.data(), publish.payload.size());
+      std::memcpy(at + header, publish.payload.data(), publish.payload.size());
   } else {
-    out_splices_.push_back({out_bytes_.size(), message, publish.payload});
-    out_payload_bytes_ += publish.payload.size();
+    out.splices.push_back({out.bytes.size(), message, publish.payload});
+    out.payload_bytes += publish.payload.size();
   }
   schedule_flush();
   return SendResult::sent;
@@ -171,10 +172,11 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
 void Connection::send_packet(const codec::Packet& packet) {
   if (state_ == State::closed) return;
   const std::size_t size = codec::encoded_size(packet, version_);
-  const std::size_t offset = out_bytes_.size();
-  out_bytes_.resize(offset + size);
+  Output& out = output();
+  const std::size_t offset = out.bytes.size();
+  out.bytes.resize(offset + size);
   codec::encode(packet, version_,
-                {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, size});
+                {reinterpret_cast<std::uint8_t*>(out.bytes.data()) + offset, size});
   schedule_flush();
 }
 
@@ -195,26 +197,27 @@ void Connection::flush() {
   constexpr int max_iov = 256;
   iovec iov[max_iov];
   while (queued_bytes() > 0) {
+    Output& out = *out_;
     int count = 0;
     std::size_t total = 0;
-    std::size_t from = out_sent_;
+    std::size_t from = out.sent;
     auto add = [&](const char* data, std::size_t size) {
       iov[count].iov_base = const_cast<char*>(data);
       iov[count].iov_len = size;
       total += size;
       ++count;
     };
-    std::size_t i = out_next_splice_;
-    for (; i < out_splices_.size() && count + 2 <= max_iov; ++i) {
-      const Splice& splice = out_splices_[i];
-      if (splice.offset > from) add(out_bytes_.data() + from, splice.offset - from);
-      const std::size_t skip = i == out_next_splice_ ? out_splice_sent_ : 0;
+    std::size_t i = out.next_splice;
+    for (; i < out.splices.size() && count + 2 <= max_iov; ++i) {
+      const Splice& splice = out.splices[i];
+      if (splice.offset > from) add(out.bytes.data() + from, splice.offset - from);
+      const std::size_t skip = i == out.next_splice ? out.splice_sent : 0;
       add(splice.payload.data() + skip, splice.payload.size() - skip);
       from = splice.offset;
     }
     // The bytes after the last splice, once every splice is in this write.
-    if (i == out_splices_.size() && count < max_iov && from < out_bytes_.size()) {
-      add(out_bytes_.data() + from, out_bytes_.size() - from);
+    if (i == out.splices.size() && count < max_iov && from < out.bytes.size()) {
+      add(out.bytes.data() + from, out.bytes.size() - from);
     }
     msghdr message{};
     message.msg_iov = iov;
@@ -223,9 +226,7 @@ void Connection::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
-      out_bytes_.clear();
-      out_splices_.clear();
-      out_sent_ = out_next_splice_ = out_splice_sent_ = out_payload_bytes_ = 0;
+      out_.reset();
       close(std::string("write error: ") + std::strerror(errno));
       finish_close();
       return;
@@ -253,43 +254,42 @@ void Connection::flush() {
 }
 
 void Connection::consume_output(std::size_t n) {
+  Output& out = *out_;
   while (n > 0) {
-    const std::size_t until = out_next_splice_ < out_splices_.size()
-                                  ? out_splices_[out_next_splice_].offset
-                                  : out_bytes_.size();
-    if (out_sent_ < until) {
-      const std::size_t step = std::min(n, until - out_sent_);
-      out_sent_ += step;
+    const std::size_t until = out.next_splice < out.splices.size()
+                                  ? out.splices[out.next_splice].offset
+                                  : out.bytes.size();
+    if (out.sent < until) {
+      const std::size_t step = std::min(n, until - out.sent);
+      out.sent += step;
       n -= step;
       continue;
     }
-    Splice& splice = out_splices_[out_next_splice_];
-    const std::size_t step = std::min(n, splice.payload.size() - out_splice_sent_);
-    out_splice_sent_ += step;
-    out_payload_bytes_ -= step;
+    Splice& splice = out.splices[out.next_splice];
+    const std::size_t step = std::min(n, splice.payload.size() - out.splice_sent);
+    out.splice_sent += step;
+    out.payload_bytes -= step;
     n -= step;
-    if (out_splice_sent_ == splice.payload.size()) {
+    if (out.splice_sent == splice.payload.size()) {
       splice.message.reset();  // the payload is written: let the message go
-      ++out_next_splice_;
-      out_splice_sent_ = 0;
+      ++out.next_splice;
+      out.splice_sent = 0;
     }
   }
-  if (out_sent_ == out_bytes_.size() && out_next_splice_ == out_splices_.size()) {
-    // Everything is written: give the buffers back, so an idle connection holds none
+  if (out.sent == out.bytes.size() && out.next_splice == out.splices.size()) {
+    // Everything is written: give the output back, so an idle connection holds none
     // (a busy one allocates again once per flush, not per message).
-    std::string().swap(out_bytes_);
-    std::vector<Splice>().swap(out_splices_);
-    out_sent_ = out_next_splice_ = 0;
-  } else if (out_sent_ >= 64 * 1024 && out_sent_ * 2 >= out_bytes_.size()) {
+    out_.reset();
+  } else if (out.sent >= 64 * 1024 && out.sent * 2 >= out.bytes.size()) {
     // A client that keeps the socket full: drop the written prefix now and then, so
     // the buffer stays bounded by what is unsent.
-    out_bytes_.erase(0, out_sent_);
-    out_splices_.erase(out_splices_.begin(),
-                       out_splices_.begin() + static_cast<std::ptrdiff_t>(out_next_splice_));
-    for (Splice& splice : out_splices_)
-      splice.offset -= out_sent_;
-    out_sent_ = 0;
-    out_next_splice_ = 0;
+    out.bytes.erase(0, out.sent);
+    out.splices.erase(out.splices.begin(),
+                      out.splices.begin() + static_cast<std::ptrdiff_t>(out.next_splice));
+    for (Splice& splice : out.splices)
+      splice.offset -= out.sent;
+    out.sent = 0;
+    out.next_splice = 0;
   }
 }
 
