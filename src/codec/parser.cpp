@@ -5,7 +5,20 @@
 
 namespace cicada::codec {
 
-Parser::Parser(ParserOptions options) : options_(options) {}
+namespace {
+
+// Sizes this parser handles fit 32 bits (see parser.hpp); a larger buffer_size only
+// asks for more than any packet needs.
+std::uint32_t to_u32(std::size_t size) noexcept {
+  return static_cast<std::uint32_t>(std::min<std::size_t>(size, UINT32_MAX));
+}
+
+}  // namespace
+
+Parser::Parser(ParserOptions options)
+    : max_packet_size_(options.max_packet_size),
+      buffer_size_(to_u32(options.buffer_size)),
+      version_(options.version) {}
 
 void Parser::reserve(std::size_t needed) {
   const std::size_t pending = end_ - begin_;
@@ -17,7 +30,7 @@ void Parser::reserve(std::size_t needed) {
   }
   // Room for the rest of the pending packet in one piece when its size is known, so
   // its body ends up contiguous and is never copied again.
-  const std::size_t want = std::max({options_.buffer_size, pending + needed, expected_size_});
+  const std::size_t want = std::max<std::size_t>({buffer_size_, pending + needed, expected_size_});
   // Bytes before begin_ may still be referenced by packets handed out earlier, so they
   // may be overwritten only when no one else holds the buffer.
   if (buffer_ && buffer_.unique() && buffer_.capacity() >= want) {
@@ -28,7 +41,7 @@ void Parser::reserve(std::size_t needed) {
     buffer_ = std::move(fresh);
   }
   begin_ = 0;
-  end_ = pending;
+  end_ = to_u32(pending);
 }
 
 std::span<std::uint8_t> Parser::prepare(std::size_t min_size) {
@@ -37,7 +50,7 @@ std::span<std::uint8_t> Parser::prepare(std::size_t min_size) {
 }
 
 void Parser::commit(std::size_t size) noexcept {
-  end_ = std::min(end_ + size, buffer_.capacity());
+  end_ = to_u32(std::min(std::size_t{end_} + size, buffer_.capacity()));
 }
 
 void Parser::feed(std::string_view bytes) {
@@ -49,39 +62,37 @@ void Parser::feed(std::string_view bytes) {
 
 Expected<std::optional<ParsedPacket>, DecodeError> Parser::next() {
   using Result = Expected<std::optional<ParsedPacket>, DecodeError>;
-  if (failed_) return unexpected(*failed_);
+  if (failed_) return unexpected(DecodeError{failure_code_, failure_detail_});
   if (begin_ == end_) return Result{std::nullopt};
+  auto fail = [this](const DecodeError& error) {
+    failed_ = true;
+    failure_code_ = error.code;
+    failure_detail_ = error.detail;
+    return unexpected(error);
+  };
 
   std::string_view available = buffer_.view(begin_, end_ - begin_);
-  auto header = decode_fixed_header(available, options_.version);
-  if (!header) {
-    failed_ = header.error();
-    return unexpected(*failed_);
-  }
+  auto header = decode_fixed_header(available, version_);
+  if (!header) return fail(header.error());
   if (!header->has_value()) return Result{std::nullopt};
   const FixedHeader fixed = **header;
   const std::size_t total = fixed.size + std::size_t{fixed.remaining_length};
   // [MQTT-3.1.2-24] refuse a packet above the Maximum Packet Size from its declared
   // length alone, before any of its body is buffered.
-  if (total > options_.max_packet_size) {
-    failed_ = DecodeError{ReasonCode::packet_too_large,
-                          "[MQTT-3.1.2-24] packet larger than the Maximum Packet Size"};
-    return unexpected(*failed_);
+  if (total > max_packet_size_) {
+    return fail(DecodeError{ReasonCode::packet_too_large,
+                            "[MQTT-3.1.2-24] packet larger than the Maximum Packet Size"});
   }
   if (available.size() < total) {
-    expected_size_ = total;
+    expected_size_ = to_u32(total);  // <= max_packet_size_
     return Result{std::nullopt};
   }
   expected_size_ = 0;
 
-  auto packet =
-      decode_body(fixed, available.substr(fixed.size, fixed.remaining_length), options_.version);
-  if (!packet) {
-    failed_ = packet.error();
-    return unexpected(*failed_);
-  }
-  begin_ += total;
-  if (const auto* connect = std::get_if<Connect>(&*packet)) options_.version = connect->version;
+  auto packet = decode_body(fixed, available.substr(fixed.size, fixed.remaining_length), version_);
+  if (!packet) return fail(packet.error());
+  begin_ += to_u32(total);
+  if (const auto* connect = std::get_if<Connect>(&*packet)) version_ = connect->version;
   return Result{ParsedPacket{std::move(*packet), buffer_, total}};
 }
 

@@ -48,9 +48,9 @@ class Parser {
  public:
   explicit Parser(ParserOptions options = {});
 
-  ProtocolVersion version() const noexcept { return options_.version; }
-  void set_version(ProtocolVersion version) noexcept { options_.version = version; }
-  void set_max_packet_size(std::uint32_t size) noexcept { options_.max_packet_size = size; }
+  ProtocolVersion version() const noexcept { return version_; }
+  void set_version(ProtocolVersion version) noexcept { version_ = version; }
+  void set_max_packet_size(std::uint32_t size) noexcept { max_packet_size_ = size; }
 
   // Writable space of at least `min_size` bytes after the bytes already received.
   std::span<std::uint8_t> prepare(std::size_t min_size = 1);
@@ -74,12 +74,19 @@ class Parser {
  private:
   void reserve(std::size_t needed);
 
-  ParserOptions options_;
+  // 48 bytes rather than 88: a broker holds a parser for every connection, idle or
+  // not. Offsets and sizes fit 32 bits: a buffer never outgrows the larger of
+  // buffer_size and a whole packet (at most 268,435,460 bytes [MQTT-1.5.5]).
   SharedBuffer buffer_;
-  std::size_t begin_ = 0;          // first byte not yet returned as (part of) a packet
-  std::size_t end_ = 0;            // one past the last received byte
-  std::size_t expected_size_ = 0;  // whole size of the pending packet, once known
-  std::optional<DecodeError> failed_;
+  std::uint32_t begin_ = 0;          // first byte not yet returned as (part of) a packet
+  std::uint32_t end_ = 0;            // one past the last received byte
+  std::uint32_t expected_size_ = 0;  // whole size of the pending packet, once known
+  std::uint32_t max_packet_size_;
+  std::uint32_t buffer_size_;
+  ProtocolVersion version_;
+  bool failed_ = false;  // then failure_ is the error, returned from now on
+  ReasonCode failure_code_ = ReasonCode::success;
+  std::string_view failure_detail_;
 };
 
 }  // namespace cicada::codec

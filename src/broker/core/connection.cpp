@@ -17,26 +17,29 @@ namespace cicada::broker {
 
 namespace asio = boost::asio;
 
-Connection::Connection(Worker& worker, asio::ip::tcp::socket socket, std::string listener,
-                       std::shared_ptr<std::atomic<std::uint64_t>> listener_connections,
+Connection::Connection(Worker& worker, asio::ip::tcp::socket socket,
+                       std::shared_ptr<ListenerInfo> listener,
                        std::unique_ptr<net::StreamLayer> layer)
     : worker_(worker),
       socket_(std::move(socket)),
       layer_(std::move(layer)),
       listener_(std::move(listener)),
-      listener_connections_(std::move(listener_connections)),
       parser_({.max_packet_size = worker.config().max_packet_size, .buffer_size = 4096}) {
   boost::system::error_code error;
-  auto endpoint = socket_.remote_endpoint(error);
-  if (!error) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  peer_ = socket_.remote_endpoint(error);
   socket_.non_blocking(true, error);
   socket_.set_option(asio::ip::tcp::no_delay(true), error);
   accepted_at_ = last_packet_at_ = worker.now();
-  if (listener_connections_) listener_connections_->fetch_add(1, std::memory_order_relaxed);
+  if (listener_) listener_->connections.fetch_add(1, std::memory_order_relaxed);
 }
 
 Connection::~Connection() {
-  if (listener_connections_) listener_connections_->fetch_sub(1, std::memory_order_relaxed);
+  if (listener_) listener_->connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+std::string Connection::peer() const {
+  if (peer_.port() == 0) return {};  // remote_endpoint() failed at accept
+  return peer_.address().to_string() + ":" + std::to_string(peer_.port());
 }
 
 void Connection::start() {
@@ -44,10 +47,13 @@ void Connection::start() {
 }
 
 void Connection::wait_readable(bool as_layer_asks) {
-  if (state_ == State::closing || state_ == State::closed || read_paused_) return;
+  if (state_ == State::closing || state_ == State::closed || read_paused_ || read_wait_pending_)
+    return;
+  read_wait_pending_ = true;
   if (layer_ && layer_->read_buffered()) {
     // Decrypted bytes wait inside the layer: the socket may never signal them.
     asio::post(worker_.io(), [self = shared_from_this()] {
+      self->read_wait_pending_ = false;
       if (!self->closed()) self->on_readable();
     });
     return;
@@ -56,6 +62,7 @@ void Connection::wait_readable(bool as_layer_asks) {
   const bool write = as_layer_asks && layer_->read_wants() == net::StreamLayer::Wait::writable;
   socket_.async_wait(write ? asio::ip::tcp::socket::wait_write : asio::ip::tcp::socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
+                       self->read_wait_pending_ = false;
                        if (error) {
                          if (!self->closed()) self->close("connection lost");
                          return;
@@ -166,20 +173,21 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
   }
   const codec::Publish& publish = aliased ? *aliased : original;
   const std::size_t header = codec::publish_header_size(publish, version_);
-  const std::size_t offset = out_bytes_.size();
+  Output& out = output();
+  const std::size_t offset = out.bytes.size();
   // Small payloads are copied: cheaper than an iovec and a reference held on the
   // message (whose count other workers touch too), and they keep writes contiguous.
   constexpr std::size_t copy_payload_up_to = 512;
   const bool copy = publish.payload.size() <= copy_payload_up_to;
-  out_bytes_.resize(offset + header + (copy ? publish.payload.size() : 0));
-  auto* out = reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset;
-  codec::encode_publish_header(publish, version_, {out, header});
+  out.bytes.resize(offset + header + (copy ? publish.payload.size() : 0));
+  auto* at = reinterpret_cast<std::uint8_t*>(out.bytes.data()) + offset;
+  codec::encode_publish_header(publish, version_, {at, header});
   if (copy) {
     if (!publish.payload.empty())
-      std::memcpy(out + header, publish.payload.data(), publish.payload.size());
+      std::memcpy(at + header, publish.payload.data(), publish.payload.size());
   } else {
-    out_splices_.push_back({out_bytes_.size(), message, publish.payload});
-    out_payload_bytes_ += publish.payload.size();
+    out.splices.push_back({out.bytes.size(), message, publish.payload});
+    out.payload_bytes += publish.payload.size();
   }
   schedule_flush();
   return SendResult::sent;
@@ -188,10 +196,11 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
 void Connection::send_packet(const codec::Packet& packet) {
   if (state_ == State::closed) return;
   const std::size_t size = codec::encoded_size(packet, version_);
-  const std::size_t offset = out_bytes_.size();
-  out_bytes_.resize(offset + size);
+  Output& out = output();
+  const std::size_t offset = out.bytes.size();
+  out.bytes.resize(offset + size);
   codec::encode(packet, version_,
-                {reinterpret_cast<std::uint8_t*>(out_bytes_.data()) + offset, size});
+                {reinterpret_cast<std::uint8_t*>(out.bytes.data()) + offset, size});
   schedule_flush();
 }
 
@@ -206,34 +215,33 @@ void Connection::schedule_flush() {
 }
 
 int Connection::gather_output(iovec* iov, int max_iov, std::size_t& total) const {
+  const Output& out = *out_;
   int count = 0;
   total = 0;
-  std::size_t from = out_sent_;
+  std::size_t from = out.sent;
   auto add = [&](const char* data, std::size_t size) {
     iov[count].iov_base = const_cast<char*>(data);
     iov[count].iov_len = size;
     total += size;
     ++count;
   };
-  std::size_t i = out_next_splice_;
-  for (; i < out_splices_.size() && count + 2 <= max_iov; ++i) {
-    const Splice& splice = out_splices_[i];
-    if (splice.offset > from) add(out_bytes_.data() + from, splice.offset - from);
-    const std::size_t skip = i == out_next_splice_ ? out_splice_sent_ : 0;
+  std::size_t i = out.next_splice;
+  for (; i < out.splices.size() && count + 2 <= max_iov; ++i) {
+    const Splice& splice = out.splices[i];
+    if (splice.offset > from) add(out.bytes.data() + from, splice.offset - from);
+    const std::size_t skip = i == out.next_splice ? out.splice_sent : 0;
     add(splice.payload.data() + skip, splice.payload.size() - skip);
     from = splice.offset;
   }
   // The bytes after the last splice, once every splice is in this write.
-  if (i == out_splices_.size() && count < max_iov && from < out_bytes_.size()) {
-    add(out_bytes_.data() + from, out_bytes_.size() - from);
+  if (i == out.splices.size() && count < max_iov && from < out.bytes.size()) {
+    add(out.bytes.data() + from, out.bytes.size() - from);
   }
   return count;
 }
 
 void Connection::discard_output() {
-  out_bytes_.clear();
-  out_splices_.clear();
-  out_sent_ = out_next_splice_ = out_splice_sent_ = out_payload_bytes_ = 0;
+  out_.reset();
 }
 
 void Connection::flush() {
@@ -309,50 +317,48 @@ void Connection::wait_writable(net::StreamLayer::Wait wait) {
 }
 
 void Connection::consume_output(std::size_t n) {
+  Output& out = *out_;
   while (n > 0) {
-    const std::size_t until = out_next_splice_ < out_splices_.size()
-                                  ? out_splices_[out_next_splice_].offset
-                                  : out_bytes_.size();
-    if (out_sent_ < until) {
-      const std::size_t step = std::min(n, until - out_sent_);
-      out_sent_ += step;
+    const std::size_t until = out.next_splice < out.splices.size()
+                                  ? out.splices[out.next_splice].offset
+                                  : out.bytes.size();
+    if (out.sent < until) {
+      const std::size_t step = std::min(n, until - out.sent);
+      out.sent += step;
       n -= step;
       continue;
     }
-    Splice& splice = out_splices_[out_next_splice_];
-    const std::size_t step = std::min(n, splice.payload.size() - out_splice_sent_);
-    out_splice_sent_ += step;
-    out_payload_bytes_ -= step;
+    Splice& splice = out.splices[out.next_splice];
+    const std::size_t step = std::min(n, splice.payload.size() - out.splice_sent);
+    out.splice_sent += step;
+    out.payload_bytes -= step;
     n -= step;
-    if (out_splice_sent_ == splice.payload.size()) {
+    if (out.splice_sent == splice.payload.size()) {
       splice.message.reset();  // the payload is written: let the message go
-      ++out_next_splice_;
-      out_splice_sent_ = 0;
+      ++out.next_splice;
+      out.splice_sent = 0;
     }
   }
-  if (out_sent_ == out_bytes_.size() && out_next_splice_ == out_splices_.size()) {
-    // Everything is written: give the buffers back, so an idle connection holds none
+  if (out.sent == out.bytes.size() && out.next_splice == out.splices.size()) {
+    // Everything is written: give the output back, so an idle connection holds none
     // (a busy one allocates again once per flush, not per message).
-    std::string().swap(out_bytes_);
-    std::vector<Splice>().swap(out_splices_);
-    out_sent_ = out_next_splice_ = 0;
-  } else if (out_sent_ >= 64 * 1024 && out_sent_ * 2 >= out_bytes_.size()) {
+    out_.reset();
+  } else if (out.sent >= 64 * 1024 && out.sent * 2 >= out.bytes.size()) {
     // A client that keeps the socket full: drop the written prefix now and then, so
     // the buffer stays bounded by what is unsent.
-    out_bytes_.erase(0, out_sent_);
-    out_splices_.erase(out_splices_.begin(),
-                       out_splices_.begin() + static_cast<std::ptrdiff_t>(out_next_splice_));
-    for (Splice& splice : out_splices_)
-      splice.offset -= out_sent_;
-    out_sent_ = 0;
-    out_next_splice_ = 0;
+    out.bytes.erase(0, out.sent);
+    out.splices.erase(out.splices.begin(),
+                      out.splices.begin() + static_cast<std::ptrdiff_t>(out.next_splice));
+    for (Splice& splice : out.splices)
+      splice.offset -= out.sent;
+    out.sent = 0;
+    out.next_splice = 0;
   }
 }
 
 void Connection::close(std::string_view why, std::optional<codec::ReasonCode> reason) {
   if (state_ == State::closing || state_ == State::closed) return;
   const bool established = state_ == State::connected;
-  close_reason_ = std::string(why);
   // [MQTT-3.14.0-1] no DISCONNECT before the CONNACK: a connection not yet accepted
   // just closes.
   if (reason && v5() && established) {
@@ -364,8 +370,10 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
   const auto level = reason && *reason != codec::ReasonCode::server_shutting_down
                          ? spdlog::level::info
                          : spdlog::level::debug;
-  spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
-              peer_, why);
+  if (spdlog::should_log(level)) {  // the peer is formatted only for a line that is written
+    spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
+                peer(), why);
+  }
   // The session and the Will are dealt with now; the socket closes once the output
   // (the DISCONNECT above included) is written.
   if (session_ != nullptr) {
@@ -380,7 +388,7 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
       worker->session_closed(handle, std::move(will), delay);
     });
   }
-  closing_since_ = worker_.now();
+  last_packet_at_ = worker_.now();  // from now on: when closing began
   state_ = State::closing;
   if (!write_in_flight_ && !output_pending()) finish_close();
 }
@@ -398,7 +406,7 @@ void Connection::finish_close() {
 void Connection::tick(TimePoint now) {
   if (state_ == State::closing) {
     // A peer that does not read its last bytes does not keep the socket for ever.
-    if (now - closing_since_ > std::chrono::seconds(5)) finish_close();
+    if (now - last_packet_at_ > std::chrono::seconds(5)) finish_close();
     return;
   }
   if (state_ == State::awaiting_connect) {

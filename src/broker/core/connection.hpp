@@ -25,6 +25,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "listener_info.hpp"
 #include "message.hpp"
 #include "net/stream_layer.hpp"
 #include "session.hpp"
@@ -35,10 +36,10 @@ class Worker;
 
 class Connection final : public SessionSink, public std::enable_shared_from_this<Connection> {
  public:
-  // `listener` is the listener's id() ("default", "ssl:default");
-  // `listener_connections` counts its open connections; `layer` is null for plain TCP.
-  Connection(Worker& worker, boost::asio::ip::tcp::socket socket, std::string listener,
-             std::shared_ptr<std::atomic<std::uint64_t>> listener_connections,
+  // `listener` counts the connection among its open connections while it lives;
+  // `layer` is null for plain TCP.
+  Connection(Worker& worker, boost::asio::ip::tcp::socket socket,
+             std::shared_ptr<ListenerInfo> listener,
              std::unique_ptr<net::StreamLayer> layer = nullptr);
   ~Connection() override;
 
@@ -69,7 +70,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   Session* session() const noexcept { return session_; }
 
  private:
-  enum class State { awaiting_connect, authenticating, connected, closing, closed };
+  enum class State : std::uint8_t { awaiting_connect, authenticating, connected, closing, closed };
 
   // I/O
   // `as_layer_asks`: the layer's read would block, so wait for the readiness it wants.
@@ -89,7 +90,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void finish_close();
   // Unsent output, payloads included: what mqtt.max_outbound_bytes bounds.
   std::size_t queued_bytes() const noexcept {
-    return out_bytes_.size() - out_sent_ + out_payload_bytes_;
+    return out_ ? out_->bytes.size() - out_->sent + out_->payload_bytes : 0;
   }
   // Marks `n` more bytes of the output stream as written.
   void consume_output(std::size_t n);
@@ -118,60 +119,81 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void publish_will();
   bool v5() const noexcept { return version_ == codec::ProtocolVersion::v5; }
 
+  // "address:port" of the peer, for logs and authentication requests.
+  std::string peer() const;
+
+  // Members are ordered so that the small ones share words: every byte here is paid
+  // once per connection (docs/performance.md, idle connections).
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<net::StreamLayer> layer_;  // null for plain TCP
-  std::string listener_;
-  std::shared_ptr<std::atomic<std::uint64_t>> listener_connections_;
-  std::string peer_;
+  std::shared_ptr<ListenerInfo> listener_;
   codec::Parser parser_;
-  State state_ = State::awaiting_connect;
-  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
 
   // Output: bytes of whole packets and PUBLISH headers (small payloads copied in),
   // with larger payloads spliced in at their offsets, written straight from the
-  // shared message. out_sent_ bytes of out_bytes_, the splices before
-  // out_next_splice_ and out_splice_sent_ bytes of the next one are written.
+  // shared message. `sent` bytes of `bytes`, the splices before `next_splice` and
+  // `splice_sent` bytes of the next one are written. It exists only while output is
+  // unsent: an idle connection holds none of it (88 bytes), a busy one allocates it
+  // once per flush that empties it, beside the buffer it allocated anyway.
   struct Splice {
-    std::size_t offset;  // position in out_bytes_ after which the payload goes
+    std::size_t offset;  // position in bytes after which the payload goes
     MessagePtr message;  // keeps the payload alive until written
     std::string_view payload;
   };
-  std::string out_bytes_;
-  std::vector<Splice> out_splices_;
-  std::size_t out_sent_ = 0;
-  std::size_t out_next_splice_ = 0;
-  std::size_t out_splice_sent_ = 0;
-  std::size_t out_payload_bytes_ = 0;  // unsent payload bytes of the splices
-  TimePoint closing_since_{};
-  bool write_in_flight_ = false;  // waiting for the socket to take more
-  bool flush_scheduled_ = false;
-  bool read_paused_ = false;
+  struct Output {
+    std::string bytes;
+    std::vector<Splice> splices;
+    std::size_t sent = 0;
+    std::size_t next_splice = 0;
+    std::size_t splice_sent = 0;
+    std::size_t payload_bytes = 0;  // unsent payload bytes of the splices
+  };
+  Output& output() {
+    if (!out_) out_ = std::make_unique<Output>();
+    return *out_;
+  }
+  std::unique_ptr<Output> out_;
 
   // Session and CONNECT state
   std::string client_id_;
-  std::optional<std::string> username_;
+  // Only for clients that give a username: kept off the connections that do not.
+  std::unique_ptr<const std::string> username_;
   Session* session_ = nullptr;               // owned by the worker
   std::unique_ptr<codec::Connect> connect_;  // kept while authenticating (on the heap:
                                              // it is large and idle connections are many)
   SharedBuffer connect_owner_;
   MessagePtr will_;  // compact copy of the Will, once connected
-  std::uint32_t will_delay_ = 0;
-  std::uint16_t keep_alive_ = 0;  // seconds; 0 = none
+  // While connected: when the last packet came (keep-alive); while closing: when
+  // close() began (the flush grace period); the states never overlap.
   TimePoint last_packet_at_;
   TimePoint accepted_at_;
+  // Each table only once used: the inbound one once the client sends a Topic Alias,
+  // the outbound one for clients that accept aliases. Most do neither.
+  std::unique_ptr<protocol::InboundTopicAliases> inbound_aliases_;
+  std::unique_ptr<protocol::OutboundTopicAliases> outbound_aliases_;
+
+  // Kept as the address itself (28 bytes, no allocation); formatted when needed.
+  boost::asio::ip::tcp::endpoint peer_;
+  State state_ = State::awaiting_connect;
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
+  std::uint16_t keep_alive_ = 0;  // seconds; 0 = none
+  std::uint32_t will_delay_ = 0;
   std::uint32_t client_max_packet_size_ = 268'435'460;
   std::uint32_t session_expiry_at_connect_ = 0;
   std::uint32_t requested_expiry_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
-  bool clean_start_ = true;
-  bool superuser_ = false;  // authentication said so: authorization is skipped
-  bool assigned_id_ = false;
-  bool server_keep_alive_changed_ = false;
-  protocol::InboundTopicAliases inbound_aliases_;
-  // Only for clients that accept topic aliases (most do not): kept off idle connections.
-  std::unique_ptr<protocol::OutboundTopicAliases> outbound_aliases_;
-  std::string close_reason_;
+  // One bit each: a bool would take a byte of every connection.
+  bool write_in_flight_ : 1 = false;  // waiting for the socket to take more
+  bool flush_scheduled_ : 1 = false;
+  bool read_paused_ : 1 = false;
+  // A wait for readability is pending: never a second one, which would hold another
+  // reactor operation (~160 bytes) for the socket and run on_readable twice.
+  bool read_wait_pending_ : 1 = false;
+  bool clean_start_ : 1 = true;
+  bool superuser_ : 1 = false;  // authentication said so: authorization is skipped
+  bool assigned_id_ : 1 = false;
+  bool server_keep_alive_changed_ : 1 = false;
 };
 
 }  // namespace cicada::broker

@@ -100,7 +100,6 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   client_max_packet_size_ = p.maximum_packet_size.value_or(268'435'460);
   client_receive_maximum_ = p.receive_maximum.value_or(65535);
   if (v5()) {
-    inbound_aliases_.set_maximum(config.max_topic_alias);
     // [MQTT-3.3.2-11] never more aliases than the client's Topic Alias Maximum.
     if (p.topic_alias_maximum.value_or(0) > 0) {
       outbound_aliases_ = std::make_unique<protocol::OutboundTopicAliases>(*p.topic_alias_maximum);
@@ -114,20 +113,16 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   }
   session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
 
-  if (connect.username) username_ = std::string(*connect.username);
-  const net::PeerIdentity* peer = layer_ ? layer_->peer_identity() : nullptr;
-  if (layer_) {
+  if (connect.username) username_ = std::make_unique<const std::string>(*connect.username);
+  const net::PeerIdentity* peer_identity = layer_ ? layer_->peer_identity() : nullptr;
+  if (listener_ && listener_->peer_cert_as_username != PeerCertAsUsername::disabled) {
     // listeners.ssl.NAME.peer_cert_as_username: the verified certificate names the
     // client; without one it has no user name at all, so it cannot claim one.
-    const auto& listeners = config.tcp_listeners;
-    const auto it = std::find_if(listeners.begin(), listeners.end(),
-                                 [&](const TcpListenerConfig& l) { return l.id() == listener_; });
-    if (it != listeners.end() && it->peer_cert_as_username != PeerCertAsUsername::disabled) {
-      username_.reset();
-      if (peer != nullptr) {
-        username_ =
-            it->peer_cert_as_username == PeerCertAsUsername::cn ? peer->common_name : peer->subject;
-      }
+    username_.reset();
+    if (peer_identity != nullptr) {
+      username_ = std::make_unique<const std::string>(
+          listener_->peer_cert_as_username == PeerCertAsUsername::cn ? peer_identity->common_name
+                                                                     : peer_identity->subject);
     }
   }
   connect_ = std::make_unique<codec::Connect>(std::move(connect));
@@ -140,16 +135,16 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
     continue_connect();
     return;
   }
-  ConnectRequest request{.client_id = client_id_,
-                         .username = username_,
-                         .password = connect_->password
-                                         ? std::optional<std::string>(*connect_->password)
-                                         : std::nullopt,
-                         .peer_host = peer_,
-                         .listener = listener_};
-  if (peer != nullptr) {
-    request.cert_subject = peer->subject;
-    request.cert_common_name = peer->common_name;
+  ConnectRequest request{
+      .client_id = client_id_,
+      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
+      .password =
+          connect_->password ? std::optional<std::string>(*connect_->password) : std::nullopt,
+      .peer_host = peer(),
+      .listener = listener_ ? listener_->name : std::string()};
+  if (peer_identity != nullptr) {
+    request.cert_subject = peer_identity->subject;
+    request.cert_common_name = peer_identity->common_name;
   }
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
@@ -198,9 +193,11 @@ void Connection::on_session_ready(Session& session, bool present) {
   }
   send_packet(connack);
   state_ = State::connected;
-  spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
-                client_id_, peer_, codec::to_string(version_), clean_start_, keep_alive_,
-                present ? "resumed" : "new");
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
+                  client_id_, peer(), codec::to_string(version_), bool{clean_start_}, keep_alive_,
+                  present ? "resumed" : "new");
+  }
   connect_.reset();
   connect_owner_.reset();
   // The window towards the client: its Receive Maximum [MQTT-3.3.4-9], and at most

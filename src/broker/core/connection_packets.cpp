@@ -110,7 +110,12 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   std::string_view topic = publish.topic;
   if (p.topic_alias) {
     // [MQTT-3.3.2-9] [MQTT-3.3.2-10] aliases up to our Topic Alias Maximum, per connection.
-    switch (inbound_aliases_.resolve(topic, *p.topic_alias)) {
+    if (!inbound_aliases_) {
+      // Our Topic Alias Maximum; 0 before MQTT 5, where any alias is out of range.
+      inbound_aliases_ = std::make_unique<protocol::InboundTopicAliases>(
+          v5() ? config.max_topic_alias : std::uint16_t{0});
+    }
+    switch (inbound_aliases_->resolve(topic, *p.topic_alias)) {
       case protocol::InboundTopicAliases::Result::ok:
         break;
       case protocol::InboundTopicAliases::Result::alias_out_of_range:
@@ -163,13 +168,14 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
     std::shared_ptr<Pending> pending;  // set when the answer comes later
   };
   auto answer = std::make_shared<Answer>();
-  AccessRequest request{.client_id = client_id_,
-                        .username = username_,
-                        .topic = std::string(topic),
-                        .action = Action::publish,
-                        .qos = static_cast<std::uint8_t>(publish.qos),
-                        .retain = publish.retain,
-                        .superuser = superuser_};
+  AccessRequest request{
+      .client_id = client_id_,
+      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
+      .topic = std::string(topic),
+      .action = Action::publish,
+      .qos = static_cast<std::uint8_t>(publish.qos),
+      .retain = publish.retain,
+      .superuser = superuser_};
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authorize(request, [weak, worker, answer](bool allowed) {
@@ -295,7 +301,7 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
   for (std::size_t i = 0; i < count; ++i) {
     AccessRequest request{
         .client_id = client_id_,
-        .username = username_,
+        .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
         .topic = pending->filters[i],
         .action = Action::subscribe,
         .qos = static_cast<std::uint8_t>(subscribe.subscriptions[i].options.max_qos),

@@ -23,12 +23,11 @@ struct Listener::Acceptor {
 Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& workers,
                    LayerFactory make_layer)
     : config_(config),
-      id_(config.id()),
       make_layer_(std::move(make_layer)),
-      connections_(std::make_shared<std::atomic<std::uint64_t>>(0)) {
+      info_(std::make_shared<ListenerInfo>(config.id(), config.peer_cert_as_username)) {
   boost::system::error_code error;
   auto address = asio::ip::make_address(config.host, error);
-  if (error) throw std::runtime_error("listener " + id_ + ": bad address " + config.host);
+  if (error) throw std::runtime_error("listener " + info_->name + ": bad address " + config.host);
   endpoint_ = tcp::endpoint(address, config.port);
   for (Worker* worker : workers) {
     auto acceptor = std::make_unique<Acceptor>(Acceptor{*worker, tcp::acceptor(worker->io())});
@@ -38,7 +37,7 @@ Listener::Listener(const TcpListenerConfig& config, const std::vector<Worker*>& 
     a.set_option(ReusePort(true));
     a.bind(endpoint_, error);
     if (error) {
-      throw std::runtime_error("listener " + id_ + ": cannot bind " + config.host + ":" +
+      throw std::runtime_error("listener " + info_->name + ": cannot bind " + config.host + ":" +
                                std::to_string(endpoint_.port()) + ": " + error.message());
     }
     a.listen(asio::socket_base::max_listen_connections);
@@ -70,19 +69,18 @@ void Listener::accept(Acceptor& acceptor) {
       [this, &acceptor](const boost::system::error_code& error, tcp::socket socket) {
         if (error == asio::error::operation_aborted) return;
         if (!error) {
-          if (connections_->load(std::memory_order_relaxed) >= config_.max_connections) {
+          if (info_->connections.load(std::memory_order_relaxed) >= config_.max_connections) {
             // Over listeners.KIND.NAME.max_connections: refused before any MQTT (or TLS).
-            spdlog::warn("listener {}: max_connections ({}) reached, connection refused", id_,
-                         config_.max_connections);
+            spdlog::warn("listener {}: max_connections ({}) reached, connection refused",
+                         info_->name, config_.max_connections);
           } else {
-            auto connection =
-                std::make_shared<Connection>(acceptor.worker, std::move(socket), id_, connections_,
-                                             make_layer_ ? make_layer_() : nullptr);
+            auto connection = std::make_shared<Connection>(
+                acceptor.worker, std::move(socket), info_, make_layer_ ? make_layer_() : nullptr);
             acceptor.worker.adopt(connection);
             connection->start();
           }
         } else if (error == asio::error::no_descriptors) {
-          spdlog::warn("listener {}: out of file descriptors", id_);
+          spdlog::warn("listener {}: out of file descriptors", info_->name);
         }
         accept(acceptor);
       });

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "../config/config.hpp"
+#include "listener_info.hpp"
 #include "net/stream_layer.hpp"
 
 namespace cicada::broker {
@@ -43,11 +44,10 @@ class Listener {
   void accept(Acceptor& acceptor);
 
   TcpListenerConfig config_;
-  std::string id_;  // config_.id(): "default", "ssl:default"
   LayerFactory make_layer_;
   boost::asio::ip::tcp::endpoint endpoint_;
   std::vector<std::unique_ptr<Acceptor>> acceptors_;
-  std::shared_ptr<std::atomic<std::uint64_t>> connections_;
+  std::shared_ptr<ListenerInfo> info_;  // shared with its connections
 };
 
 }  // namespace cicada::broker

@@ -10,15 +10,47 @@ using SendResult = SessionSink::SendResult;
 Session::Session(SessionHandlePtr handle, SessionLimits limits)
     : handle_(std::move(handle)), limits_(limits) {}
 
+Session::Exchanges& Session::exchanges() {
+  if (!exchanges_) exchanges_ = std::make_unique<Exchanges>();
+  return *exchanges_;
+}
+
+void Session::release_idle_state() {
+  if (exchanges_ && exchanges_->inflight.empty() && exchanges_->queue.empty() &&
+      exchanges_->awaiting_rel.empty()) {
+    exchanges_.reset();
+  }
+}
+
+const Session::Subscriptions& Session::subscriptions() const noexcept {
+  static const Subscriptions none;
+  return subscriptions_ ? *subscriptions_ : none;
+}
+
+void Session::set_subscription(std::string_view filter, StoredSubscription subscription) {
+  if (!subscriptions_) subscriptions_ = std::make_unique<Subscriptions>();
+  (*subscriptions_)[std::string(filter)] = subscription;
+}
+
+void Session::erase_subscription(std::string_view filter) {
+  if (!subscriptions_) return;
+  if (auto it = subscriptions_->find(std::string(filter)); it != subscriptions_->end()) {
+    subscriptions_->erase(it);
+  }
+  if (subscriptions_->empty()) subscriptions_.reset();
+}
+
 void Session::attach(SessionSink& sink, codec::ProtocolVersion version,
                      std::uint16_t receive_maximum, TimePoint now) {
   sink_ = &sink;
   version_ = version;
   receive_maximum_ = std::max<std::uint16_t>(receive_maximum, 1);
-  expires_at_.reset();
-  outstanding_ = 0;
-  for (auto& [id, entry] : inflight_)
-    entry.sent = false;
+  expires_at_ = never;
+  if (exchanges_) {
+    exchanges_->outstanding = 0;
+    for (auto& [id, entry] : exchanges_->inflight)
+      entry.sent = false;
+  }
   // [MQTT-4.4.0-1] unacknowledged PUBLISH (with DUP) and PUBREL packets are sent again,
   // within the new connection's Receive Maximum [MQTT-3.3.4-9].
   pump(now);
@@ -26,11 +58,11 @@ void Session::attach(SessionSink& sink, codec::ProtocolVersion version,
 
 void Session::detach(TimePoint now) {
   sink_ = nullptr;
-  outstanding_ = 0;
+  if (exchanges_) exchanges_->outstanding = 0;
   // [MQTT-3.1.2-23] a session lives on for its Session Expiry Interval after the
   // connection closes; 0xFFFFFFFF means it does not expire.
   if (expiry_interval == 0xFFFFFFFF) {
-    expires_at_.reset();
+    expires_at_ = never;
   } else {
     expires_at_ = now + std::chrono::seconds(expiry_interval);
   }
@@ -77,7 +109,8 @@ void Session::deliver(const MessagePtr& message, DeliveryOptions options, TimePo
     return;
   }
   // Keep order: nothing overtakes messages already waiting for the window.
-  if (!window_open() || !queue_.empty() || outstanding_ < inflight_.size()) {
+  if (!window_open() || (exchanges_ && (!exchanges_->queue.empty() ||
+                                        exchanges_->outstanding < exchanges_->inflight.size()))) {
     enqueue(message, std::move(options));
     pump(now);
     return;
@@ -86,8 +119,9 @@ void Session::deliver(const MessagePtr& message, DeliveryOptions options, TimePo
   SendResult result = send_now(message, options, id, false, false, now);
   if (result != SendResult::discarded) {
     bool sent = result == SendResult::sent;
-    inflight_.emplace(id, Inflight{sequence_++, message, std::move(options), false, sent});
-    if (sent) ++outstanding_;
+    Exchanges& x = exchanges();
+    x.inflight.emplace(id, Inflight{x.sequence++, message, std::move(options), false, sent});
+    if (sent) ++x.outstanding;
   }
 }
 
@@ -97,37 +131,41 @@ void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
     ++stats_.dropped_qos0_offline;
     return;
   }
-  if (queue_.size() >= limits_.max_mqueue_len) {
+  Exchanges& x = exchanges();
+  auto& queue = x.queue;
+  if (queue.size() >= limits_.max_mqueue_len) {
     // Full: the oldest QoS 0 message goes first (the arriving one counts as the
     // newest), then the oldest message.
     ++stats_.dropped_queue_full;
     if (limits_.max_mqueue_len == 0) return;
-    if (queued_qos0_ > 0) {
-      auto oldest_qos0 = std::find_if(queue_.begin(), queue_.end(), [](const Queued& q) {
+    if (x.queued_qos0 > 0) {
+      auto oldest_qos0 = std::find_if(queue.begin(), queue.end(), [](const Queued& q) {
         return q.options.qos == QoS::at_most_once;
       });
-      queue_.erase(oldest_qos0);
-      --queued_qos0_;
+      queue.erase(oldest_qos0);
+      --x.queued_qos0;
     } else if (qos0) {
       return;
     } else {
-      queue_.pop_front();
+      queue.pop_front();
     }
   }
-  if (qos0) ++queued_qos0_;
-  queue_.push_back({message, std::move(options)});
+  if (qos0) ++x.queued_qos0;
+  queue.push_back({message, std::move(options)});
 }
 
 bool Session::resend_waiting(TimePoint now) {
-  if (outstanding_ == inflight_.size()) return true;
+  if (!exchanges_) return true;
+  Exchanges& x = *exchanges_;
+  if (x.outstanding == x.inflight.size()) return true;
   std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
-  for (const auto& [id, entry] : inflight_) {
+  for (const auto& [id, entry] : x.inflight) {
     if (!entry.sent) order.emplace_back(entry.sequence, id);
   }
   std::sort(order.begin(), order.end());
   for (const auto& [sequence, id] : order) {
     if (!online() || !window_open()) return false;
-    auto it = inflight_.find(id);
+    auto it = x.inflight.find(id);
     Inflight& entry = it->second;
     if (entry.released) {
       sink_->send_packet(codec::Pubrel{.packet_id = id});
@@ -135,25 +173,26 @@ bool Session::resend_waiting(TimePoint now) {
       SendResult result = send_now(entry.message, entry.options, id, true, true, now);
       if (result == SendResult::overloaded) return false;
       if (result == SendResult::discarded) {
-        inflight_.erase(it);
+        x.inflight.erase(it);
         continue;
       }
     }
     entry.sent = true;
-    ++outstanding_;
+    ++x.outstanding;
   }
   return true;
 }
 
 void Session::pump(TimePoint now) {
-  if (!online() || !resend_waiting(now)) return;
-  while (online() && !queue_.empty()) {
-    Queued& next = queue_.front();
+  if (!online() || !resend_waiting(now) || !exchanges_) return;
+  Exchanges& x = *exchanges_;
+  while (online() && !x.queue.empty()) {
+    Queued& next = x.queue.front();
     if (next.options.qos == QoS::at_most_once) {
       SendResult result = send_now(next.message, next.options, 0, false, false, now);
       if (result == SendResult::overloaded) return;
-      queue_.pop_front();
-      --queued_qos0_;
+      x.queue.pop_front();
+      --x.queued_qos0;
       continue;
     }
     if (!window_open()) return;
@@ -161,30 +200,34 @@ void Session::pump(TimePoint now) {
     SendResult result = send_now(next.message, next.options, id, false, false, now);
     if (result == SendResult::overloaded) return;
     if (result == SendResult::sent) {
-      inflight_.emplace(
-          id, Inflight{sequence_++, std::move(next.message), std::move(next.options), false, true});
-      ++outstanding_;
+      x.inflight.emplace(id, Inflight{x.sequence++, std::move(next.message),
+                                      std::move(next.options), false, true});
+      ++x.outstanding;
     }
-    queue_.pop_front();
+    x.queue.pop_front();
   }
 }
 
 void Session::complete(std::map<std::uint16_t, Inflight>::iterator it, TimePoint now) {
-  if (it->second.sent && outstanding_ > 0) --outstanding_;
-  inflight_.erase(it);
+  Exchanges& x = *exchanges_;
+  if (it->second.sent && x.outstanding > 0) --x.outstanding;
+  x.inflight.erase(it);
   pump(now);
 }
 
 bool Session::on_puback(std::uint16_t packet_id, TimePoint now) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || it->second.options.qos != QoS::at_least_once) return false;
+  if (!exchanges_) return false;
+  auto it = exchanges_->inflight.find(packet_id);
+  if (it == exchanges_->inflight.end() || it->second.options.qos != QoS::at_least_once)
+    return false;
   complete(it, now);
   return true;
 }
 
 bool Session::on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || it->second.options.qos != QoS::exactly_once) return false;
+  if (!exchanges_) return false;
+  auto it = exchanges_->inflight.find(packet_id);
+  if (it == exchanges_->inflight.end() || it->second.options.qos != QoS::exactly_once) return false;
   if (failed) {
     complete(it, now);
     return true;
@@ -197,49 +240,54 @@ bool Session::on_pubrec(std::uint16_t packet_id, bool failed, TimePoint now) {
 }
 
 bool Session::on_pubcomp(std::uint16_t packet_id, TimePoint now) {
-  auto it = inflight_.find(packet_id);
-  if (it == inflight_.end() || !it->second.released) return false;
+  if (!exchanges_) return false;
+  auto it = exchanges_->inflight.find(packet_id);
+  if (it == exchanges_->inflight.end() || !it->second.released) return false;
   complete(it, now);
   return true;
 }
 
 Session::Qos2Arrival Session::receive_qos2(std::uint16_t packet_id, TimePoint now) {
-  if (awaiting_rel_.contains(packet_id)) return Qos2Arrival::duplicate;
-  if (limits_.max_awaiting_rel != 0 && awaiting_rel_.size() >= limits_.max_awaiting_rel) {
+  auto& awaiting = exchanges().awaiting_rel;
+  if (awaiting.contains(packet_id)) return Qos2Arrival::duplicate;
+  if (limits_.max_awaiting_rel != 0 && awaiting.size() >= limits_.max_awaiting_rel) {
     return Qos2Arrival::too_many;
   }
-  awaiting_rel_.emplace(packet_id, now);
+  awaiting.emplace(packet_id, now);
   return Qos2Arrival::first;
 }
 
 std::size_t Session::drop_unreleased_before(TimePoint cutoff) {
-  std::size_t dropped =
-      std::erase_if(awaiting_rel_, [&](const auto& entry) { return entry.second < cutoff; });
+  if (!exchanges_) return 0;
+  std::size_t dropped = std::erase_if(exchanges_->awaiting_rel,
+                                      [&](const auto& entry) { return entry.second < cutoff; });
   stats_.dropped_unreleased_qos2 += dropped;
   return dropped;
 }
 
 bool Session::release_qos2(std::uint16_t packet_id) {
-  return awaiting_rel_.erase(packet_id) != 0;
+  return exchanges_ && exchanges_->awaiting_rel.erase(packet_id) != 0;
 }
 
 std::vector<std::pair<MessagePtr, DeliveryOptions>> Session::take_undelivered() {
   std::vector<std::pair<MessagePtr, DeliveryOptions>> out;
+  if (!exchanges_) return out;
+  Exchanges& x = *exchanges_;
   std::vector<std::pair<std::uint64_t, std::uint16_t>> order;
-  for (const auto& [id, entry] : inflight_) {
+  for (const auto& [id, entry] : x.inflight) {
     if (!entry.released) order.emplace_back(entry.sequence, id);
   }
   std::sort(order.begin(), order.end());
   for (const auto& [sequence, id] : order) {
-    auto& entry = inflight_.at(id);
+    auto& entry = x.inflight.at(id);
     out.emplace_back(std::move(entry.message), std::move(entry.options));
   }
-  inflight_.clear();
-  outstanding_ = 0;
-  for (auto& queued : queue_)
+  x.inflight.clear();
+  x.outstanding = 0;
+  for (auto& queued : x.queue)
     out.emplace_back(std::move(queued.message), std::move(queued.options));
-  queue_.clear();
-  queued_qos0_ = 0;
+  x.queue.clear();
+  x.queued_qos0 = 0;
   return out;
 }
 
@@ -248,7 +296,7 @@ std::uint16_t Session::next_packet_id() {
   do {
     last_packet_id_ =
         static_cast<std::uint16_t>(last_packet_id_ == 65535 ? 1 : last_packet_id_ + 1);
-  } while (inflight_.contains(last_packet_id_));
+  } while (exchanges_ && exchanges_->inflight.contains(last_packet_id_));
   return last_packet_id_;
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <cicada/codec/packets.hpp>
@@ -102,20 +103,38 @@ class Session {
   // Forgets QoS 2 ids whose PUBREL has not come since before `cutoff`
   // (mqtt.await_rel_timeout), so a client that never releases cannot pin them.
   std::size_t drop_unreleased_before(TimePoint cutoff);
-  std::size_t awaiting_release() const noexcept { return awaiting_rel_.size(); }
-  bool awaiting_release(std::uint16_t packet_id) const { return awaiting_rel_.contains(packet_id); }
+  std::size_t awaiting_release() const noexcept {
+    return exchanges_ ? exchanges_->awaiting_rel.size() : 0;
+  }
+  bool awaiting_release(std::uint16_t packet_id) const {
+    return exchanges_ && exchanges_->awaiting_rel.contains(packet_id);
+  }
   bool release_qos2(std::uint16_t packet_id);
 
-  std::map<std::string, StoredSubscription>& subscriptions() noexcept { return subscriptions_; }
+  using Subscriptions = std::map<std::string, StoredSubscription>;
+  const Subscriptions& subscriptions() const noexcept;
+  // Adds or replaces the subscription to `filter` [MQTT-3.8.4-3].
+  void set_subscription(std::string_view filter, StoredSubscription subscription);
+  void erase_subscription(std::string_view filter);
 
-  // Session Expiry Interval in seconds; 0xFFFFFFFF never expires [MQTT-3.1.2-23].
-  std::uint32_t expiry_interval = 0;
   // When an offline session ends, if it does.
-  std::optional<TimePoint> expires_at() const noexcept { return expires_at_; }
+  std::optional<TimePoint> expires_at() const noexcept {
+    if (expires_at_ == never) return std::nullopt;
+    return expires_at_;
+  }
 
-  std::size_t inflight_count() const noexcept { return inflight_.size(); }
-  std::size_t queued_count() const noexcept { return queue_.size(); }
+  std::size_t inflight_count() const noexcept {
+    return exchanges_ ? exchanges_->inflight.size() : 0;
+  }
+  std::size_t queued_count() const noexcept { return exchanges_ ? exchanges_->queue.size() : 0; }
   const SessionStats& stats() const noexcept { return stats_; }
+
+  // The message exchanges (in flight, queued, QoS 2 awaiting release) live apart
+  // from the session and only while there are any: most sessions are idle most of
+  // the time. Called by the worker's once-a-second tick, never from inside a
+  // delivery, so nothing that refers to them is ever left dangling.
+  void release_idle_state();
+  bool holds_exchange_state() const noexcept { return exchanges_ != nullptr; }
 
   // Everything still owed to the client, in order (in flight, then queued); used to
   // re-dispatch a shared-subscription member's messages when its session ends.
@@ -142,31 +161,46 @@ class Session {
   // Fills the window: in-flight messages not yet resent on this connection first, in
   // their original order [MQTT-4.6.0-1], then the queue.
   void pump(TimePoint now);
+  struct Exchanges {
+    std::map<std::uint16_t, Inflight> inflight;
+    std::size_t outstanding = 0;  // entries of inflight sent on the current connection
+    std::uint64_t sequence = 0;   // orders inflight; restarts with a fresh Exchanges
+    // boost's deque allocates nothing until used (std::deque takes ~600 bytes at
+    // construction), and most sessions never queue.
+    boost::container::deque<Queued> queue;
+    std::size_t queued_qos0 = 0;  // entries of queue at QoS 0: a full queue of QoS 1/2
+                                  // then drops without searching it
+    std::map<std::uint16_t, TimePoint> awaiting_rel;  // id -> when the PUBLISH arrived
+  };
+  Exchanges& exchanges();  // created on first use
+  std::size_t outstanding() const noexcept { return exchanges_ ? exchanges_->outstanding : 0; }
+
   // An exchange finished: frees its id and its place in the window.
   void complete(std::map<std::uint16_t, Inflight>::iterator it, TimePoint now);
   bool resend_waiting(TimePoint now);
   void enqueue(const MessagePtr& message, DeliveryOptions options);
   std::uint16_t next_packet_id();
-  bool window_open() const noexcept { return outstanding_ < receive_maximum_; }
+  bool window_open() const noexcept { return outstanding() < receive_maximum_; }
 
+  static constexpr TimePoint never = TimePoint::max();
+
+  // Every byte here is paid once per session, connected or not (docs/performance.md,
+  // idle connections): what most sessions never use is behind a pointer.
   SessionHandlePtr handle_;
-  SessionLimits limits_;
   SessionSink* sink_ = nullptr;
-  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
-  std::uint16_t receive_maximum_ = 65535;
-  std::map<std::uint16_t, Inflight> inflight_;
-  std::size_t outstanding_ = 0;  // entries of inflight_ sent on the current connection
-  std::uint64_t sequence_ = 0;
-  std::uint16_t last_packet_id_ = 0;
-  // boost's deque allocates nothing until used (std::deque takes ~600 bytes at
-  // construction), and most sessions never queue.
-  boost::container::deque<Queued> queue_;
-  std::size_t queued_qos0_ = 0;  // entries of queue_ at QoS 0: a full queue of QoS 1/2
-                                 // then drops without searching it
-  std::map<std::uint16_t, TimePoint> awaiting_rel_;  // id -> when the PUBLISH arrived
-  std::map<std::string, StoredSubscription> subscriptions_;
-  std::optional<TimePoint> expires_at_;
+  std::unique_ptr<Exchanges> exchanges_;
+  std::unique_ptr<Subscriptions> subscriptions_;  // none: no subscription
+  TimePoint expires_at_ = never;
   SessionStats stats_;
+  SessionLimits limits_;
+  std::uint16_t receive_maximum_ = 65535;
+  std::uint16_t last_packet_id_ = 0;  // kept across Exchanges: ids go on from it
+  codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;
+
+ public:
+  // Session Expiry Interval in seconds; 0xFFFFFFFF never expires [MQTT-3.1.2-23].
+  // (Declared last, so that it shares a word with the small members above.)
+  std::uint32_t expiry_interval = 0;
 };
 
 }  // namespace cicada::broker

@@ -246,6 +246,7 @@ void Worker::tick() {
   const TimePoint stale = now - std::chrono::seconds(config_.await_rel_timeout);
   for (auto& [handle, session] : sessions_) {
     session->drop_unreleased_before(stale);
+    session->release_idle_state();  // exchanges all done: give their tables back
     if (!session->online() && session->expires_at() && *session->expires_at() <= now) {
       expired.push_back(handle);
     }

@@ -262,11 +262,11 @@ void Worker::subscribe(Session& session, std::string_view filter,
       filter,
       {.subscriber = session.handle()->id(), .options = options_byte, .identifier = identifier});
   existed = !added;
-  session.subscriptions()[std::string(filter)] = {options, identifier};
+  session.set_subscription(filter, {options, identifier});
 }
 
 bool Worker::unsubscribe(Session& session, std::string_view filter) {
-  session.subscriptions().erase(std::string(filter));
+  session.erase_subscription(filter);
   return router_.unsubscribe(filter, session.handle()->id());
 }
 

@@ -742,5 +742,62 @@ TEST(SessionAwaitRel, UnreleasedQos2IdsAreDroppedAfterTheTimeout) {
   EXPECT_EQ(session.receive_qos2(3, t0 + std::chrono::seconds(11)), Session::Qos2Arrival::first);
 }
 
+// --- memory of idle sessions (docs/performance.md) -----------------------------------
+
+TEST_F(SessionTest, AnIdleSessionHoldsNoExchangeStateUntilAQos1OrQueuedMessage) {
+  EXPECT_FALSE(session.holds_exchange_state());
+  attach();
+  deliver("q0", QoS::at_most_once);
+  EXPECT_FALSE(session.holds_exchange_state()) << "QoS 0 online goes straight out";
+  EXPECT_EQ(session.awaiting_release(), 0u);
+  EXPECT_FALSE(session.on_puback(1, t0));
+  EXPECT_EQ(session.drop_unreleased_before(t0 + 1h), 0u);
+  EXPECT_FALSE(session.holds_exchange_state()) << "queries and unknown acks create nothing";
+  deliver("q1", QoS::at_least_once);
+  EXPECT_TRUE(session.holds_exchange_state());
+}
+
+TEST_F(SessionTest, ExchangeStateIsReleasedOnlyOnceEveryExchangeIsDone) {
+  attach();
+  deliver("a", QoS::at_least_once);
+  const std::uint16_t first = last_id();
+  session.release_idle_state();
+  EXPECT_TRUE(session.holds_exchange_state()) << "a message is in flight";
+  ASSERT_TRUE(session.on_puback(first, t0));
+  ASSERT_EQ(session.receive_qos2(9), Session::Qos2Arrival::first);
+  session.release_idle_state();
+  EXPECT_TRUE(session.holds_exchange_state()) << "an inbound QoS 2 id awaits PUBREL";
+  ASSERT_TRUE(session.release_qos2(9));
+  session.release_idle_state();
+  EXPECT_FALSE(session.holds_exchange_state());
+  // Afterwards the session goes on as before: ids continue, PUBREL dedup is fresh.
+  deliver("b", QoS::at_least_once);
+  EXPECT_NE(last_id(), first) << "packet ids go on across a release";
+  EXPECT_EQ(session.inflight_count(), 1u);
+  EXPECT_EQ(session.receive_qos2(9), Session::Qos2Arrival::first);
+}
+
+TEST_F(SessionTest, QueuedMessagesKeepTheirStateWhileOffline) {
+  deliver("offline", QoS::at_least_once);
+  session.release_idle_state();
+  ASSERT_EQ(session.queued_count(), 1u);
+  attach();
+  ASSERT_EQ(describe(sink.log), std::vector<std::string>{"PUBLISH offline qos=1 id=1 dup=0"});
+}
+
+TEST_F(SessionTest, SubscriptionsAreKeptOnlyWhileThereAreAny) {
+  EXPECT_TRUE(session.subscriptions().empty());
+  session.set_subscription("a/+", {.identifier = 3});
+  session.set_subscription("a/+", {.identifier = 4});
+  session.set_subscription("b", {});
+  ASSERT_EQ(session.subscriptions().size(), 2u);
+  EXPECT_EQ(session.subscriptions().at("a/+").identifier, 4u) << "replaced [MQTT-3.8.4-3]";
+  session.erase_subscription("a/+");
+  session.erase_subscription("nothing");
+  ASSERT_EQ(session.subscriptions().size(), 1u);
+  session.erase_subscription("b");
+  EXPECT_TRUE(session.subscriptions().empty());
+}
+
 }  // namespace
 }  // namespace cicada::broker
