@@ -32,6 +32,8 @@ class Broker {
   Router& router() noexcept { return *router_; }
 
  private:
+  void log_overload_counters() const;
+
   Config config_;
   std::unique_ptr<AuthHooks> auth_;
   std::unique_ptr<Router> router_;
