@@ -28,6 +28,9 @@ Broker::Broker(Config config, std::unique_ptr<AuthHooks> auth)
 Broker::~Broker() {
   stop();
   wait();
+  // The hooks' own threads (the password hash pool, HTTP) may still be answering a
+  // CONNECT; they post to the workers, so they are stopped while the workers exist.
+  auth_.reset();
 }
 
 void Broker::start() {
@@ -83,7 +86,8 @@ void Broker::stop() {
 void Broker::wait() {
   for (auto& worker : workers_)
     worker->join();
-  log_overload_counters();
+  if (!counters_logged_) log_overload_counters();  // wait() runs again in ~Broker
+  counters_logged_ = true;
 }
 
 void Broker::log_overload_counters() const {

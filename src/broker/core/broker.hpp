@@ -39,6 +39,7 @@ class Broker {
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
+  bool counters_logged_ = false;
 };
 
 }  // namespace cicada::broker
