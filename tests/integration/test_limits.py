@@ -17,9 +17,9 @@ import time
 
 import pytest
 
-from mqtt_bytes import (CONNACK, PUBACK, PUBLISH, V5, V311, Closed, connect, expect_closed,
-                        open_client, packet_type, parse_connack, parse_publish, publish,
-                        read_packet, subscribe_ok)
+from mqtt_bytes import (PINGRESP, PUBACK, V5, V311, Closed, connect, expect_closed, open_client,
+                        packet_type, parse_connack, parse_publish, pingreq, publish, read_packet,
+                        subscribe_ok)
 from mqtt_helpers import PahoClient, unique
 
 LONG = 60.0
@@ -305,6 +305,25 @@ def test_a_rate_limited_client_does_not_slow_another_on_the_same_broker(start_br
     finally:
         fast.close()
         other.close()
+
+
+def test_a_client_paused_by_its_rate_is_not_taken_for_dead(start_broker):
+    # 1 kB/s and a 5 kB PUBLISH: read at once (a packet larger than the burst passes),
+    # then the socket is not read for about 4 s. Keep Alive 1 s would close an idle
+    # client after 1.5 s; this one is not idle, the broker is not reading it.
+    broker = start_broker(args=["--set", "mqtt.bytes_rate=1KB"])
+    sock, _ = open_client(broker, unique("paused"), version=V5, keep_alive=1)
+    start = time.monotonic()
+    sock.sendall(publish("big/one", b"p" * 5000, qos=1, packet_id=1, version=V5))
+    assert packet_type(read_packet(sock)) == PUBACK
+    sock.sendall(pingreq())
+    assert packet_type(read_packet(sock, timeout=20)) == PINGRESP
+    waited = time.monotonic() - start
+    assert waited >= 2.5, waited  # the PINGREQ waited behind the debt
+    sock.sendall(pingreq())
+    assert packet_type(read_packet(sock, timeout=5)) == PINGRESP
+    sock.close()
+    assert "keep alive timeout" not in broker.log()
 
 
 # --- subscription and topic limits -----------------------------------------------------
