@@ -5,22 +5,28 @@
 namespace cicada::broker::auth {
 
 HashPool::HashPool(std::size_t threads, std::size_t max_pending)
-    : max_pending_(std::max<std::size_t>(max_pending, 1)) {
+    : state_(std::make_shared<State>(std::max<std::size_t>(max_pending, 1))) {
   threads = std::max<std::size_t>(threads, 1);
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i)
-    threads_.emplace_back([this] { run(); });
+    threads_.emplace_back([state = state_] { run(state); });
 }
 
 HashPool::~HashPool() {
+  std::deque<std::function<void()>> dropped;  // destroyed with no lock held
   {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    jobs_.clear();
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+    dropped.swap(state_->jobs);
   }
-  wake_.notify_all();
-  for (std::thread& thread : threads_)
-    thread.join();
+  state_->wake.notify_all();
+  for (std::thread& thread : threads_) {
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();  // see State: it returns from run() right after this job
+    } else {
+      thread.join();
+    }
+  }
 }
 
 std::size_t HashPool::default_threads() {
@@ -29,25 +35,28 @@ std::size_t HashPool::default_threads() {
 
 bool HashPool::submit(std::function<void()> job) {
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_ || jobs_.size() >= max_pending_) return false;
-    jobs_.push_back(std::move(job));
+    std::lock_guard lock(state_->mutex);
+    if (state_->stopping || state_->jobs.size() >= state_->max_pending) return false;
+    state_->jobs.push_back(std::move(job));
   }
-  wake_.notify_one();
+  state_->wake.notify_one();
   return true;
 }
 
-void HashPool::run() {
+void HashPool::run(const std::shared_ptr<State>& state) {
   while (true) {
     std::function<void()> job;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (stopping_) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      std::unique_lock lock(state->mutex);
+      state->wake.wait(lock, [&] { return state->stopping || !state->jobs.empty(); });
+      if (state->stopping) return;
+      job = std::move(state->jobs.front());
+      state->jobs.pop_front();
     }
     job();  // no lock held while calling out (STYLE.md 4)
+    // Destroying the job may drop the pool's last owner (see State): done here, on
+    // this thread, before the loop reads the state again.
+    job = nullptr;
   }
 }
 

@@ -4,14 +4,15 @@
 // the caller answers at once (0x89 Server busy), so a flood of password guesses costs
 // at most `threads` cores and `max_pending` queued requests, and everyone else's
 // packets keep flowing on the workers.
-// Thread-safety: submit() from any thread; the destructor from the owner, once no one
-// submits any more (it drops jobs still queued and joins the threads).
+// Thread-safety: submit() from any thread; the destructor from any thread, once no one
+// submits any more (it drops jobs still queued and joins the threads, except its own).
 #pragma once
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -33,13 +34,20 @@ class HashPool {
   static constexpr std::size_t kDefaultMaxPending = 1024;
 
  private:
-  void run();
+  // Shared with the threads: the last owner of the pool may be a job's callback
+  // finishing on a pool thread, which then cannot join itself; it is detached and
+  // leaves on its own, still holding the state it reads.
+  struct State {
+    explicit State(std::size_t max) : max_pending(max) {}
+    const std::size_t max_pending;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::function<void()>> jobs;  // guarded by mutex
+    bool stopping = false;                   // guarded by mutex
+  };
+  static void run(const std::shared_ptr<State>& state);
 
-  const std::size_t max_pending_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> jobs_;  // guarded by mutex_
-  bool stopping_ = false;                   // guarded by mutex_
+  std::shared_ptr<State> state_;
   std::vector<std::thread> threads_;
 };
 

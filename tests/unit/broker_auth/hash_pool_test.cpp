@@ -70,6 +70,19 @@ TEST(HashPool, DestructionDropsQueuedJobs) {
   EXPECT_LE(ran.load(), 1);
 }
 
+TEST(HashPool, TheLastOwnerMayLetGoOnAPoolThread) {
+  // As when a chain is replaced while a check's callback still holds the old steps:
+  // the pool is destroyed by its own thread, which must not try to join itself.
+  auto pool = std::make_shared<HashPool>(2, 8);
+  std::promise<void> gone;
+  HashPool* raw = pool.get();
+  ASSERT_TRUE(raw->submit([owner = std::move(pool), &gone]() mutable {
+    owner.reset();  // the last reference: ~HashPool runs here, on a pool thread
+    gone.set_value();
+  }));
+  gone.get_future().wait();
+}
+
 std::shared_ptr<const Authenticator> password_step(std::shared_ptr<HashPool> pool) {
   auto step = PasswordFileAuthenticator::open(kData + "mosquitto_passwd.txt", {"alice"}, pool);
   EXPECT_TRUE(step) << (step ? "" : step.error());
