@@ -36,6 +36,7 @@ struct TcpListenerConfig {
   // Clients that send no user name may connect. Clients that send one must pass the
   // authentication chain, unless no authenticator is configured at all.
   bool allow_anonymous = true;
+  std::uint32_t max_conn_rate = 0;  // new connections accepted per second; 0 = no limit
   ListenerKind kind = ListenerKind::tcp;
   // [listeners.ssl.NAME] only (bind defaults to 0.0.0.0:8883 there).
   std::string certfile;    // PEM server certificate, followed by its intermediates
@@ -63,6 +64,7 @@ struct Config {
   std::uint32_t max_packet_size = 1 << 20;  // "1MB"; bounds 128 B .. 268435460
   std::uint16_t max_clientid_len = 65535;   // 23..65535
   std::uint16_t max_topic_levels = 128;     // 1..65535
+  std::uint16_t max_topic_length = 65535;   // bytes of a topic name or filter, 1..65535
   std::uint16_t max_topic_alias = 65535;    // 0..65535 (0 disables inbound aliases)
   std::uint16_t max_inflight = 32;          // 1..65535, Receive Maximum advertised
   std::uint32_t max_mqueue_len = 1000;      // 0..  queued messages per session
@@ -84,6 +86,9 @@ struct Config {
                                                // client is disconnected
   bool ignore_loop_deliver = false;  // EMQX name: don't send a 3.1.1 client its own publishes
   std::string response_information;  // "" = not sent
+  // Per-client publish rate limits (back-pressure: the socket is not read meanwhile).
+  std::uint32_t messages_rate = 0;  // PUBLISH packets per second; 0 = no limit
+  std::uint64_t bytes_rate = 0;     // PUBLISH bytes per second; 0 = no limit
   // [retainer]
   bool retainer_enable = true;
   std::uint64_t retainer_max_retained_messages = 1'000'000;  // 0 = unlimited
@@ -117,7 +122,10 @@ struct Config {
   std::uint32_t authorization_http_pool_size = 8;
   bool authorization_http_fail_closed = false;
   // [node]
-  std::uint32_t worker_threads = 0;  // 0 = one per core; 0..1024
+  std::uint32_t worker_threads = 0;        // 0 = one per core; 0..1024
+  std::uint64_t node_max_connections = 0;  // all listeners together; 0 = no limit
+  // A failed authentication is answered this much later (brute-force brake); 0 = at once.
+  std::uint32_t auth_failure_delay_ms = 1000;
   // [log]
   std::string log_level = "info";  // trace, debug, info, warning, error, critical, off
 

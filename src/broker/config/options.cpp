@@ -188,6 +188,10 @@ constexpr std::array kOptions{
                                  "([MQTT-3.1.3-5] requires at least 23)."),
     number<&C::max_topic_levels>(T::integer, "mqtt.max_topic_levels", "128", 1, kU16, reloadable,
                                  "Most '/'-separated levels in a topic name or filter."),
+    number<&C::max_topic_length>(T::integer, "mqtt.max_topic_length", "65535", 1, kU16, reloadable,
+                                 "Longest topic name or filter accepted, in bytes. A longer "
+                                 "PUBLISH topic is refused (MQTT 5: 0x90), a longer filter gets "
+                                 "SUBACK 0x8F (3.1.1: 0x80)."),
     number<&C::max_topic_alias>(T::integer, "mqtt.max_topic_alias", "65535", 0, kU16, reloadable,
                                 "Topic Alias Maximum advertised to MQTT 5 clients; 0 disables "
                                 "inbound topic aliases. A connection's aliased topics may take "
@@ -243,6 +247,16 @@ constexpr std::array kOptions{
     text<&C::response_information>("mqtt.response_information", "", kU16, reloadable,
                                    "Response Information sent to MQTT 5 clients that request it; "
                                    "empty = not sent."),
+    number<&C::messages_rate>(T::integer, "mqtt.messages_rate", "0", 0, kU32, reloadable,
+                              "PUBLISH packets per second one client may send (burst: one "
+                              "second's worth); 0 = no limit. Above it the broker stops "
+                              "reading the client's socket until its bucket refills: nothing "
+                              "is dropped, TCP slows the publisher."),
+    number<&C::bytes_rate>(T::size, "mqtt.bytes_rate", "0", 0, 1ull << 40, reloadable,
+                           "PUBLISH bytes per second one client may send (burst: one second's "
+                           "worth; one larger packet still passes, then the client waits "
+                           "until it is paid back); 0 = no limit. Back-pressure as for "
+                           "mqtt.messages_rate."),
     // [retainer]
     boolean<&C::retainer_enable>("retainer.enable", "true", restart,
                                  "Store retained messages and deliver them to new subscribers."),
@@ -346,6 +360,17 @@ constexpr std::array kOptions{
     // [node]
     number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
                                "Event-loop worker threads; 0 = one per CPU core."),
+    number<&C::node_max_connections>(T::integer, "node.max_connections", "0", 0, kU32, restart,
+                                     "Most concurrent connections on all listeners together; "
+                                     "0 = only the listeners' own limits. A connection over it "
+                                     "is closed as soon as it is accepted."),
+    number<&C::auth_failure_delay_ms>(T::duration, "node.auth_failure_delay", "1s", 0, 60'000,
+                                      reloadable,
+                                      "How long a client whose authentication failed waits for "
+                                      "its refusing CONNACK (a timer; the worker goes on serving "
+                                      "others), so a password guesser gets few tries a second. "
+                                      "0 = refuse at once.",
+                                      /*milliseconds=*/true),
     // [log]
     choice<&C::log_level, kLogLevels>("log.level", "info", reloadable,
                                       "Least severe level written to the log."),
@@ -371,6 +396,11 @@ constexpr std::array kListenerOptions{
                                  "Accept clients that no authenticator recognised: those "
                                  "that send no user name and, when no authenticator is "
                                  "configured, every client."),
+    number<&L::max_conn_rate>(T::integer, "max_conn_rate", "0", 0, kU32, restart,
+                              "New connections accepted per second on this listener (burst: "
+                              "one second's worth); 0 = no limit. Above it the listener stops "
+                              "accepting for a while: new clients wait in the kernel's backlog "
+                              "instead of costing the workers anything."),
 };
 
 // In the order of the enums in config.hpp.

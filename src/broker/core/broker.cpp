@@ -28,6 +28,9 @@ Broker::Broker(Config config, std::unique_ptr<AuthHooks> auth)
 Broker::~Broker() {
   stop();
   wait();
+  // The hooks' own threads (the password hash pool, HTTP) may still be answering a
+  // CONNECT; they post to the workers, so they are stopped while the workers exist.
+  auth_.reset();
 }
 
 void Broker::start() {
@@ -100,6 +103,35 @@ std::vector<std::string> Broker::reload_tls() {
 void Broker::wait() {
   for (auto& worker : workers_)
     worker->join();
+  if (!counters_logged_) log_overload_counters();  // wait() runs again in ~Broker
+  counters_logged_ = true;
+}
+
+void Broker::log_overload_counters() const {
+  // One line with every overload counter that moved, summed over the workers, so an
+  // operator (and the integration tests) can see what the limits did.
+  using Counter = std::atomic<std::uint64_t> WorkerStats::*;
+  static constexpr std::pair<const char*, Counter> counters[] = {
+      {"refused_listener_max_connections", &WorkerStats::refused_listener_max_connections},
+      {"refused_node_max_connections", &WorkerStats::refused_node_max_connections},
+      {"accept_rate_pauses", &WorkerStats::accept_rate_pauses},
+      {"publish_rate_pauses", &WorkerStats::publish_rate_pauses},
+      {"connect_timeouts", &WorkerStats::connect_timeouts},
+      {"refused_max_subscriptions", &WorkerStats::refused_max_subscriptions},
+      {"refused_topic_levels", &WorkerStats::refused_topic_levels},
+      {"refused_topic_length", &WorkerStats::refused_topic_length},
+      {"auth_failures", &WorkerStats::auth_failures},
+  };
+  std::string line;
+  for (const auto& [name, member] : counters) {
+    std::uint64_t total = 0;
+    for (const auto& worker : workers_)
+      total += (worker->stats().*member).load(std::memory_order_relaxed);
+    if (total == 0) continue;
+    if (!line.empty()) line += ", ";
+    line += std::string(name) + "=" + std::to_string(total);
+  }
+  if (!line.empty()) spdlog::info("overload counters: {}", line);
 }
 
 }  // namespace cicada::broker

@@ -38,12 +38,15 @@ class Broker {
   Router& router() noexcept { return *router_; }
 
  private:
+  void log_overload_counters() const;
+
   Config config_;
   std::unique_ptr<AuthHooks> auth_;
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<ListenerTls>> tls_;  // one per ssl listener
+  bool counters_logged_ = false;
 };
 
 }  // namespace cicada::broker

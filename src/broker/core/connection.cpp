@@ -111,6 +111,9 @@ void Connection::on_readable() {
 bool Connection::drain_packets() {
   while (true) {
     if (state_ == State::closing || state_ == State::closed || read_paused_) return false;
+    // Back-pressure, never a drop: a client over its publish rate is simply not read
+    // until its bucket refills, so TCP slows it down and nothing it sent is lost.
+    if (publish_limit_ && publish_rate_exceeded()) return false;
     auto next = parser_.next();
     if (!next) {
       on_decode_error(next.error());
@@ -118,8 +121,48 @@ bool Connection::drain_packets() {
     }
     if (!next->has_value()) return true;
     last_packet_at_ = worker_.now();
+    if (publish_limit_ && std::holds_alternative<codec::Publish>((*next)->packet)) {
+      take_publish_tokens((*next)->wire_size);
+    }
     handle(**next);
   }
+}
+
+void Connection::take_publish_tokens(std::size_t wire_size) {
+  // The precise clock: the coarse one may lag the timer that woke us by a few ms.
+  const TimePoint now = Clock::now();
+  if (publish_limit_->messages) publish_limit_->messages->take(1, now);
+  if (publish_limit_->bytes) publish_limit_->bytes->take(wire_size, now);
+}
+
+bool Connection::publish_rate_exceeded() {
+  PublishLimit& limit = *publish_limit_;
+  if (limit.wake_pending) return true;
+  const TimePoint now = Clock::now();
+  const bool messages_ok = !limit.messages || limit.messages->ready(now);
+  const bool bytes_ok = !limit.bytes || limit.bytes->ready(now);
+  if (messages_ok && bytes_ok) return false;
+  TimePoint due = now;
+  if (!messages_ok) due = std::max(due, limit.messages->ready_at());
+  if (!bytes_ok) due = std::max(due, limit.bytes->ready_at());
+  worker_.stats().publish_rate_pauses.fetch_add(1, std::memory_order_relaxed);
+  if (!limit.logged) {
+    limit.logged = true;
+    spdlog::info(
+        "client {} ({}): publishing faster than {}: its socket is read more slowly from now on "
+        "(logged once per connection)",
+        client_id_, peer(), messages_ok ? "mqtt.bytes_rate" : "mqtt.messages_rate");
+  }
+  limit.wake_pending = true;
+  worker_.run_at(due, [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self || self->closed() || !self->publish_limit_) return;
+    self->publish_limit_->wake_pending = false;
+    // The packets that waited in the socket meanwhile: the client was not idle.
+    self->last_packet_at_ = self->worker_.now();
+    self->on_readable();
+  });
+  return true;
 }
 
 void Connection::resume_after_stall() {
@@ -410,13 +453,19 @@ void Connection::tick(TimePoint now) {
     return;
   }
   if (state_ == State::awaiting_connect) {
-    // A socket that never sends CONNECT is closed after mqtt.idle_timeout.
+    // A socket that never sends CONNECT is closed after mqtt.idle_timeout, so a burst
+    // of idle sockets holds its connection slots for that long at most.
     if (now - accepted_at_ > std::chrono::milliseconds(worker_.config().idle_timeout_ms)) {
+      worker_.stats().connect_timeouts.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("connection {}: no CONNECT within mqtt.idle_timeout, closed", peer());
       close("no CONNECT within mqtt.idle_timeout");
     }
     return;
   }
   if (state_ != State::connected || keep_alive_ == 0) return;
+  // A client we stopped reading (publish rate) may have its PINGREQs waiting in the
+  // socket: not a keep-alive failure.
+  if (publish_limit_ && publish_limit_->wake_pending) return;
   // [MQTT-3.1.2-24] (5.0: 3.1.2.10) nothing from the client for 1.5 x Keep Alive.
   if (now - last_packet_at_ > std::chrono::milliseconds(std::uint64_t{keep_alive_} * 1500)) {
     close("keep alive timeout", codec::ReasonCode::keep_alive_timeout);

@@ -29,6 +29,7 @@
 #include "message.hpp"
 #include "net/stream_layer.hpp"
 #include "session.hpp"
+#include "token_bucket.hpp"
 
 namespace cicada::broker {
 
@@ -102,6 +103,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void resume_reading();
   void on_connect(codec::Connect& connect, const SharedBuffer& owner);
   void refuse(codec::ReasonCode reason, std::string_view why);
+  // A failed authentication: refused after node.auth_failure_delay.
+  void refuse_after_delay(codec::ReasonCode reason);
   void continue_connect();
   MessagePtr build_will(const codec::Will& will) const;
   void on_publish(codec::Publish& publish, const SharedBuffer& owner);
@@ -116,6 +119,14 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void on_unsubscribe(const codec::Unsubscribe& unsubscribe);
   void on_disconnect(const codec::Disconnect& disconnect);
   void protocol_violation(codec::ReasonCode reason, std::string_view why);
+  // Overload limits. A refusal by `kind` is counted every time and logged once per
+  // connection.
+  enum class Refusal : std::uint8_t { subscriptions = 1, topic_levels = 2, topic_length = 4 };
+  void note_refusal(Refusal kind, std::string_view what);
+  // mqtt.messages_rate / bytes_rate: true when this client must wait before another
+  // packet is read; the wake-up is then scheduled on the worker.
+  bool publish_rate_exceeded();
+  void take_publish_tokens(std::size_t wire_size);
   void publish_will();
   bool v5() const noexcept { return version_ == codec::ProtocolVersion::v5; }
 
@@ -194,6 +205,15 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool superuser_ : 1 = false;  // authentication said so: authorization is skipped
   bool assigned_id_ : 1 = false;
   bool server_keep_alive_changed_ : 1 = false;
+  std::uint8_t refusals_logged_ = 0;  // Refusal bits
+  // Only when mqtt.messages_rate or mqtt.bytes_rate is set: kept off other connections.
+  struct PublishLimit {
+    std::optional<TokenBucket> messages;
+    std::optional<TokenBucket> bytes;
+    bool wake_pending = false;  // a run_at() on the worker will read again
+    bool logged = false;
+  };
+  std::unique_ptr<PublishLimit> publish_limit_;
 };
 
 }  // namespace cicada::broker

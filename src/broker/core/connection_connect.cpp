@@ -152,10 +152,26 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
     worker->post([weak, decision](Worker&) {
       auto self = weak.lock();
       if (!self || self->closed()) return;
-      if (!decision.allowed) return self->refuse(decision.reason, "authentication failed");
+      if (!decision.allowed) return self->refuse_after_delay(decision.reason);
       self->superuser_ = decision.superuser;
       self->continue_connect();
     });
+  });
+}
+
+void Connection::refuse_after_delay(ReasonCode reason) {
+  worker_.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
+  const auto delay = std::chrono::milliseconds(worker_.config().auth_failure_delay_ms);
+  spdlog::info("client {} ({}): authentication failed ({}), refused after {} ms", client_id_,
+               peer(), codec::to_string(reason), delay.count());
+  if (delay.count() == 0) return refuse(reason, "authentication failed");
+  // A brute-forcer learns the answer only after node.auth_failure_delay, so one
+  // connection gets few guesses a second. A timer, not a sleep: the worker serves
+  // everyone else meanwhile, and this connection reads nothing more (read_paused_).
+  worker_.run_at(Clock::now() + delay, [weak = weak_from_this(), reason] {
+    auto self = weak.lock();
+    if (!self || self->closed()) return;
+    self->refuse(reason, "authentication failed");
   });
 }
 
@@ -200,6 +216,13 @@ void Connection::on_session_ready(Session& session, bool present) {
   }
   connect_.reset();
   connect_owner_.reset();
+  if (config.messages_rate > 0 || config.bytes_rate > 0) {
+    // Bursts of one second's worth: the limit is what a client would measure.
+    publish_limit_ = std::make_unique<PublishLimit>();
+    if (config.messages_rate > 0)
+      publish_limit_->messages.emplace(config.messages_rate, config.messages_rate);
+    if (config.bytes_rate > 0) publish_limit_->bytes.emplace(config.bytes_rate, config.bytes_rate);
+  }
   // The window towards the client: its Receive Maximum [MQTT-3.3.4-9], and at most
   // mqtt.max_inflight.
   session.attach(*this, version_, std::min(client_receive_maximum_, config.max_inflight), now);

@@ -137,10 +137,13 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   }
   // Clients may not publish into $SYS/: refused (0x87) but never disconnected.
   const bool sys = topic == "$SYS" || topic.starts_with("$SYS/");
-  const bool too_deep = level_count(topic) > config.max_topic_levels;
-  if (sys || too_deep) {
-    spdlog::debug("client {}: PUBLISH to {} refused ({})", client_id_, topic,
-                  sys ? "$SYS is the broker's" : "too many topic levels");
+  const bool too_long = topic.size() > config.max_topic_length;
+  const bool too_deep = !too_long && level_count(topic) > config.max_topic_levels;
+  if (too_long) note_refusal(Refusal::topic_length, "PUBLISH topic above mqtt.max_topic_length");
+  if (too_deep) note_refusal(Refusal::topic_levels, "PUBLISH topic above mqtt.max_topic_levels");
+  if (sys || too_deep || too_long) {
+    if (sys)
+      spdlog::debug("client {}: PUBLISH to {} refused ($SYS is the broker's)", client_id_, topic);
     if (publish.qos == QoS::exactly_once && !v5()) {
       // 3.1.1 has no refusal code: complete the exchange so the client stops resending.
       session_->receive_qos2(publish.packet_id, worker_.now());
@@ -354,13 +357,21 @@ void Connection::finish_subscribe(const codec::Subscribe& subscribe,
       suback.reason_codes.push_back(refuse_code(ReasonCode::shared_subscriptions_not_supported));
       continue;
     }
+    if (entry.filter.size() > config.max_topic_length) {
+      note_refusal(Refusal::topic_length, "topic filter above mqtt.max_topic_length");
+      suback.reason_codes.push_back(refuse_code(ReasonCode::topic_filter_invalid));
+      continue;
+    }
     if (level_count(plain) > config.max_topic_levels) {
+      note_refusal(Refusal::topic_levels, "topic filter above mqtt.max_topic_levels");
       suback.reason_codes.push_back(refuse_code(ReasonCode::topic_filter_invalid));
       continue;
     }
     if (config.max_subscriptions != 0 &&
         session_->subscriptions().size() >= config.max_subscriptions &&
         !session_->subscriptions().contains(filter)) {
+      // An administrative limit: 0x97 Quota exceeded (3.1.1: 0x80 Failure).
+      note_refusal(Refusal::subscriptions, "mqtt.max_subscriptions reached");
       suback.reason_codes.push_back(refuse_code(ReasonCode::quota_exceeded));
       continue;
     }
@@ -417,6 +428,28 @@ void Connection::on_disconnect(const codec::Disconnect& disconnect) {
   // [MQTT-3.14.4-3] a normal DISCONNECT discards the Will; 0x04 asks for it.
   if (disconnect.reason_code != ReasonCode::disconnect_with_will_message) will_.reset();
   close("client disconnected");
+}
+
+void Connection::note_refusal(Refusal kind, std::string_view what) {
+  WorkerStats& stats = worker_.stats();
+  switch (kind) {
+    case Refusal::subscriptions:
+      stats.refused_max_subscriptions.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Refusal::topic_levels:
+      stats.refused_topic_levels.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Refusal::topic_length:
+      stats.refused_topic_length.fetch_add(1, std::memory_order_relaxed);
+      break;
+  }
+  // Once per connection and kind: a client that repeats the mistake in a loop must not
+  // fill the log.
+  const auto bit = static_cast<std::uint8_t>(kind);
+  if ((refusals_logged_ & bit) != 0) return;
+  refusals_logged_ |= bit;
+  spdlog::info("client {} ({}): refused: {} (logged once per connection)", client_id_, peer(),
+               what);
 }
 
 void Connection::protocol_violation(ReasonCode reason, std::string_view why) {

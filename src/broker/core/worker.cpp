@@ -13,7 +13,13 @@ thread_local Worker* current_worker = nullptr;
 }  // namespace
 
 Worker::Worker(std::uint32_t index, const Config& config, Router& router, AuthHooks& auth)
-    : index_(index), config_(config), router_(router), auth_(auth), io_(1), tick_timer_(io_) {}
+    : index_(index),
+      config_(config),
+      router_(router),
+      auth_(auth),
+      io_(1),
+      tick_timer_(io_),
+      run_at_timer_(io_) {}
 
 Worker::~Worker() {
   join();
@@ -62,6 +68,38 @@ void Worker::post(std::function<void(Worker&)> task) {
   // Control tasks (sessions moving, fences) are never refused: losing one would
   // strand a session. They are few; the bound is for deliveries.
   enqueue(Task{{}, std::move(task)}, /*bounded=*/false);
+}
+
+void Worker::run_at(TimePoint due, std::function<void()> task) {
+  timers_.push(Timed{due, timer_order_++, std::move(task)});
+  arm_timers();
+}
+
+void Worker::arm_timers() {
+  if (timers_.empty() || stopping_) return;
+  const TimePoint due = timers_.top().due;
+  if (run_at_armed_ && *run_at_armed_ <= due) return;
+  // Re-arming cancels the wait for a later time; its handler sees operation_aborted.
+  run_at_armed_ = due;
+  run_at_timer_.expires_at(due);
+  run_at_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error == boost::asio::error::operation_aborted) return;
+    run_at_armed_.reset();
+    run_due_timers();
+  });
+}
+
+void Worker::run_due_timers() {
+  const TimePoint now = Clock::now();
+  // Tasks may add timers; those due now run on the next turn, after I/O.
+  std::vector<std::function<void()>> due;
+  while (!timers_.empty() && timers_.top().due <= now) {
+    due.push_back(std::move(const_cast<Timed&>(timers_.top()).task));
+    timers_.pop();
+  }
+  for (auto& task : due)
+    task();
+  arm_timers();
 }
 
 void Worker::post_to(std::uint32_t worker, std::function<void(Worker&)> task) {

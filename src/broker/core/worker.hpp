@@ -12,6 +12,8 @@
 #include <ctime>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <queue>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -38,6 +40,17 @@ struct WorkerStats {
   std::atomic<std::uint64_t> slow_consumer_qos0_drops{0};
   std::atomic<std::uint64_t> too_large_drops{0};
   std::atomic<std::uint64_t> sessions_expired{0};
+  // Overload protection (docs/security.md "Overload protection"): each refusal or
+  // pause counted by its reason.
+  std::atomic<std::uint64_t> refused_listener_max_connections{0};
+  std::atomic<std::uint64_t> refused_node_max_connections{0};
+  std::atomic<std::uint64_t> accept_rate_pauses{0};   // listeners.tcp.NAME.max_conn_rate
+  std::atomic<std::uint64_t> publish_rate_pauses{0};  // mqtt.messages_rate / bytes_rate
+  std::atomic<std::uint64_t> connect_timeouts{0};     // mqtt.idle_timeout
+  std::atomic<std::uint64_t> refused_max_subscriptions{0};
+  std::atomic<std::uint64_t> refused_topic_levels{0};
+  std::atomic<std::uint64_t> refused_topic_length{0};
+  std::atomic<std::uint64_t> auth_failures{0};  // answered after node.auth_failure_delay
 };
 
 class Worker {
@@ -71,6 +84,9 @@ class Worker {
 
   // From any thread: runs `task` on this worker.
   void post(std::function<void(Worker&)> task);
+  // On the worker's thread: runs `task` on it at `due` (or soon after). One timer on
+  // the loop serves them all, so a waiting connection costs a heap entry, not a timer.
+  void run_at(TimePoint due, std::function<void()> task);
   // Runs `task` on worker `worker` (inline when it is this one).
   void post_to(std::uint32_t worker, std::function<void(Worker&)> task);
   // From any thread (the router): deliveries for sessions this worker owns.
@@ -147,6 +163,8 @@ class Worker {
   void drain_inbox();
   void schedule_tick();
   void tick();
+  void arm_timers();
+  void run_due_timers();
   void end_session(SessionHandle* handle);
   void install_session(std::unique_ptr<Session> session);
   void take_over_here(const SessionHandlePtr& handle, std::uint32_t to_worker, bool clean_start);
@@ -196,6 +214,18 @@ class Worker {
   // Takeovers asked of a session that is still arriving here: run once it arrives.
   std::unordered_map<SessionHandle*, std::vector<std::pair<std::uint32_t, bool>>> deferred_;
   std::unordered_map<SessionHandle*, PendingWill> pending_wills_;
+  struct Timed {
+    TimePoint due;
+    std::uint64_t order;  // first come, first run among equal times
+    std::function<void()> task;
+    bool operator>(const Timed& other) const {
+      return due != other.due ? due > other.due : order > other.order;
+    }
+  };
+  std::priority_queue<Timed, std::vector<Timed>, std::greater<>> timers_;
+  std::uint64_t timer_order_ = 0;
+  boost::asio::steady_timer run_at_timer_;
+  std::optional<TimePoint> run_at_armed_;  // when run_at_timer_ fires, if it waits
   WorkerStats stats_;
 };
 
