@@ -275,6 +275,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       ++message_sources;
     } else if (pub && (flag == "-r" || flag == "--retain")) {
       o.retain = true;
+    } else if (pub && flag == "--store") {
+      if (!value(v)) return fail(needs("store directory"));
+      o.store = std::string(v);
+    } else if (pub && flag == "--store-sync") {
+      o.store_sync = true;
     } else if (!pub && (flag == "-C")) {
       if (!value(v)) return fail(needs("count"));
       std::uint64_t c = 0;
@@ -323,6 +328,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
   if (pub && message_sources > 1) return fail("Only one type of message can be sent at once.");
   if (!o.clean_session && !o.client_id)
     return fail("You must provide a client id if you are using the -c option.");
+  if (o.store_sync && !o.store) return fail("--store-sync needs --store.");
+  if (o.store && (o.clean_session || !o.client_id))
+    return fail("--store needs a persistent session: add -c and -i id.");
+  if (o.store && o.version == client::ProtocolVersion::v5 && o.session_expiry.value_or(0) == 0)
+    return fail("--store with MQTT v5 needs a session expiry interval: add -x seconds.");
   if (o.properties_given && o.version != client::ProtocolVersion::v5)
     return fail("-D given but not using MQTT v5 (add -V 5).");
   if (o.session_expiry && o.version != client::ProtocolVersion::v5 && *o.session_expiry != 0)
@@ -355,7 +365,11 @@ void print_help(Tool tool) {
   std::printf("Usage: %s {[-h host] [-p port] [-u username] [-P password] -t topic | -L URL}\n",
               name_of(tool));
   if (pub)
-    std::printf("                  {-f file | -l | -n | -m message | -s} [-q qos] [-r]\n");
+    std::printf(
+        "                  {-f file | -l | -n | -m message | -s} [-q qos] [-r]\n"
+        "                  [--store dir [--store-sync]]   (QoS 1/2 kept on disk until "
+        "acknowledged;\n"
+        "                   needs -c -i id, and -x with -V 5)\n");
   else
     std::printf(
         "                  [-C msg_count] [-W timeout] [-R] [-N] [-v] [-F format] "
@@ -417,6 +431,11 @@ client::ClientOptions client_options(const ToolOptions& o) {
   c.session_expiry_interval = o.session_expiry;
   c.connect_user_properties = o.connect_user_properties;
   c.retry_initial_connect = false;
+  if (o.store) {
+    c.store.directory = *o.store;
+    c.store.sync = o.store_sync ? client::FileStoreOptions::Sync::always
+                                : client::FileStoreOptions::Sync::none;
+  }
   // cicada-sub, and cicada-pub -l (a long-running feed), ride out broker restarts.
   c.auto_reconnect = o.tool == Tool::sub ? o.reconnect : o.lines;
   c.backoff = {std::chrono::milliseconds(1000), std::chrono::milliseconds(30000),

@@ -50,6 +50,8 @@ struct ToolOptions {
   std::optional<std::string> message;  // -m, -f, -s, -n fill this
   bool lines = false;                  // -l
   bool retain = false;                 // -r
+  std::optional<std::string> store;    // --store DIR: the library's file store
+  bool store_sync = false;             // --store-sync: fsync every change
 
   // cicada-sub
   std::optional<std::uint64_t> count;    // -C

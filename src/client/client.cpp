@@ -78,6 +78,14 @@ void Client::ack(const ReceivedMessage& message) {
   impl_->ack(message.packet_id, message.qos, message.connection);
 }
 
+void Client::on_store_error(std::function<void(const std::string&)> callback) {
+  impl_->on_store_error = std::move(callback);
+}
+
+std::future<void> Client::drain() {
+  return impl_->drain();
+}
+
 bool Client::connected() const noexcept {
   return impl_->connected();
 }

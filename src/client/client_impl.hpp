@@ -35,6 +35,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "file_store.hpp"
 #include "transport.hpp"
 
 namespace cicada::client {
@@ -70,6 +71,8 @@ struct Connection {
   std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
 };
 
+Error check_message(const Message& message);  // topic and QoS, any thread
+
 class ClientImpl {
  public:
   explicit ClientImpl(ClientOptions options);
@@ -84,6 +87,7 @@ class ClientImpl {
   void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done);
   void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
   std::future<void> disconnect(ReasonCode reason);
+  std::future<void> drain();
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
   asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
 
@@ -91,6 +95,7 @@ class ClientImpl {
   std::function<void(const ConnackInfo&)> on_up;
   std::function<void(const Error&)> on_down;
   std::function<void(std::uint32_t, const std::string&)> on_reconnecting;
+  std::function<void(const std::string&)> on_store_error;
   MessageRouter router;
 
  private:
@@ -98,7 +103,8 @@ class ClientImpl {
     Message message;
     std::function<void(PublishResult)> done;
     std::uint16_t packet_id = 0;
-    bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+    bool released = false;        // QoS 2: PUBREC received, PUBREL sent
+    std::uint64_t store_key = 0;  // its file in store_, 0: not stored
   };
   struct PendingSubscribe {
     std::vector<SubscribeRequest> requests;
@@ -138,11 +144,20 @@ class ClientImpl {
   void send_unsubscribe(PendingUnsubscribe pending);
   std::uint16_t allocate_packet_id();
   void complete(std::list<Outgoing>::iterator it, PublishResult result);
+  // the file store (store.cpp)
+  void open_store();
+  void assign_packet_id(Outgoing& out);
+  void store_released(Outgoing& out);
+  void forget_stored(Outgoing& out);
+  void store_problem(std::string text);
+  void check_drained();
 
   ClientOptions options_;
   std::vector<std::pair<ServerUri, std::string>> servers_;  // parsed, original text
   std::string parse_error_;
   std::shared_ptr<asio::ssl::context> tls_context_;  // when a server is mqtts:// or wss://
+  std::unique_ptr<FileStore> store_;                 // ClientOptions::store; add() any thread
+  std::vector<std::string> store_problems_;          // found on open, reported by start()
 
   asio::io_context io_{1};
   asio::io_context callbacks_{1};
@@ -184,6 +199,7 @@ class ClientImpl {
   enum class Qos2State : std::uint8_t { unacked, resent, acked };
   std::map<std::uint16_t, Qos2State> inbound_qos2_;
   std::uint64_t connection_serial_ = 0;
+  std::vector<std::promise<void>> drain_waiters_;  // drain(): nothing queued or in flight
 };
 
 }  // namespace cicada::client

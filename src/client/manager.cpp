@@ -74,6 +74,7 @@ ClientImpl::ClientImpl(ClientOptions options) : options_(std::move(options)) {
     else
       parse_error_ = "TLS: " + context.error();
   }
+  if (parse_error_.empty()) open_store();
 }
 
 ClientImpl::~ClientImpl() {
@@ -101,6 +102,9 @@ std::future<ConnectResult> ClientImpl::start() {
     started_ = false;
     return future;
   }
+  for (auto& problem : store_problems_)
+    store_problem(std::move(problem));
+  store_problems_.clear();
   asio::post(io_, [this, p = std::move(promise)]() mutable {
     start_promise_.emplace(std::move(p));
     manager_done_.emplace();
@@ -303,6 +307,7 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
       auto current = it++;
       if (current->released) {
         auto done = std::move(current->done);
+        forget_stored(*current);
         ids_in_use_.erase(current->packet_id);
         inflight_.erase(current);
         if (done) done({Error{}, ReasonCode::success});
@@ -417,6 +422,9 @@ void ClientImpl::fail_everything(ErrorKind kind, std::string_view why) {
   for (auto& pending : deferred_unsubscribes_)
     if (pending.done) pending.done({error, {}});
   deferred_unsubscribes_.clear();
+  for (auto& waiter : drain_waiters_)
+    waiter.set_value();
+  drain_waiters_.clear();
 }
 
 void ClientImpl::shutdown() {

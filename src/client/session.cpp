@@ -161,6 +161,7 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
         complete(it, {rejected(pubrec->reason_code, pubrec->properties), pubrec->reason_code});
       } else {
         it->released = true;
+        store_released(*it);
         send(codec::Pubrel{.packet_id = it->packet_id});
       }
       break;
@@ -348,12 +349,18 @@ void ClientImpl::send_publish(Outgoing& out, bool dup) {
   send(publish);
 }
 
-Error ClientImpl::check_publish(const Message& message) const {
+// What can be checked without the connection: the topic and the QoS.
+Error check_message(const Message& message) {
   if (auto e = topic::validate_name(message.topic); e != topic::TopicError::ok)
     return Error{ErrorKind::invalid_argument, ReasonCode::topic_name_invalid,
                  "invalid topic '" + message.topic + "': " + std::string(topic::to_string(e))};
   if (static_cast<unsigned>(message.qos) > 2)
     return Error{ErrorKind::invalid_argument, ReasonCode::success, "QoS must be 0, 1 or 2"};
+  return {};
+}
+
+Error ClientImpl::check_publish(const Message& message) const {
+  if (Error e = check_message(message)) return e;
   if (conn_ && connack_.maximum_packet_size != 0) {
     // The broker's Maximum Packet Size [MQTT-3.1.2-24]; a rough upper bound of the
     // header is enough to refuse early rather than be disconnected.
@@ -378,6 +385,7 @@ std::uint16_t ClientImpl::allocate_packet_id() {
 
 void ClientImpl::complete(std::list<Outgoing>::iterator it, PublishResult result) {
   ids_in_use_.erase(it->packet_id);
+  forget_stored(*it);
   auto done = std::move(it->done);
   inflight_.erase(it);
   if (done) done(std::move(result));
@@ -391,13 +399,15 @@ void ClientImpl::pump_queue() {
     Outgoing out = std::move(queue_.front());
     queue_.pop_front();
     if (Error e = check_publish(out.message)) {
+      forget_stored(out);
       if (out.done) out.done({std::move(e), ReasonCode::success});
       continue;
     }
-    out.packet_id = allocate_packet_id();
+    assign_packet_id(out);
     inflight_.push_back(std::move(out));
     send_publish(inflight_.back(), false);
   }
+  check_drained();
 }
 
 void ClientImpl::send_subscribe(PendingSubscribe pending) {
@@ -421,10 +431,31 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
     done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, ReasonCode::success});
     return;
   }
-  asio::post(io_, [this, m = std::move(message), done = std::move(done)]() mutable {
+  std::uint64_t key = 0;
+  if (store_ && message.qos != QoS::at_most_once) {
+    // Written here, on the caller's thread, before publish() returns: the I/O thread
+    // never waits for the disk, and a message publish() accepted is on disk.
+    if (Error e = check_message(message)) return done({std::move(e), ReasonCode::success});
+    auto stored = store_->add(message);
+    if (!stored) {
+      const bool full = stored.error().starts_with("file store full");
+      return done({Error{full ? ErrorKind::queue_full : ErrorKind::store_failed,
+                         full ? ReasonCode::quota_exceeded : ReasonCode::success, stored.error()},
+                   ReasonCode::success});
+    }
+    key = *stored;
+  }
+  asio::post(io_, [this, m = std::move(message), done = std::move(done), key]() mutable {
+    // Stopping: a stored message stays on disk and goes out after the next start.
     if (stopping_)
-      return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-    if (Error e = check_publish(m)) return done({std::move(e), ReasonCode::success});
+      return done({Error{ErrorKind::stopped, ReasonCode::success,
+                         key != 0 ? "client stopped (kept in the file store)" : "client stopped"},
+                   {}});
+    if (Error e = check_publish(m)) {
+      Outgoing refused{std::move(m), {}, 0, false, key};
+      forget_stored(refused);
+      return done({std::move(e), ReasonCode::success});
+    }
     if (m.qos == QoS::at_most_once) {
       if (!conn_ || !conn_->open)
         return done({Error{ErrorKind::not_connected, ReasonCode::success,
@@ -434,19 +465,20 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
       send_publish(out, false);
       return done({});
     }
-    Outgoing out{std::move(m), std::move(done), 0, false};
+    Outgoing out{std::move(m), std::move(done), 0, false, key};
     // While on_connection_up runs (!ready_) new messages go straight out, so the
     // callback may publish and wait; the offline queue follows once it returns.
     const bool direct = conn_ && conn_->open && (!ready_ || queue_.empty()) &&
                         inflight_.size() < connack_.receive_maximum;
     if (direct) {
-      out.packet_id = allocate_packet_id();
+      assign_packet_id(out);
       inflight_.push_back(std::move(out));
       send_publish(inflight_.back(), false);
       return;
     }
     if (queue_.size() >= options_.max_queued) {
       // Dropped, named and reported (STYLE.md 7).
+      forget_stored(out);
       return out.done(
           {Error{ErrorKind::queue_full, ReasonCode::quota_exceeded,
                  "offline queue full (" + std::to_string(options_.max_queued) + " messages)"},

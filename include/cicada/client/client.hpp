@@ -60,6 +60,11 @@ class Client {
   void on_connection_down(std::function<void(const Error&)> callback);
   void on_reconnecting(std::function<void(std::uint32_t attempt, const std::string& uri)> callback);
 
+  // With ClientOptions::store: a stored message file that could not be read (it is
+  // skipped and renamed *.corrupt) or a state change that could not be written. Run
+  // on the callback thread; set it before start(), which reports what opening found.
+  void on_store_error(std::function<void(const std::string&)> callback);
+
   // Inbound routing (see router.hpp); may be changed at any time.
   void route(std::string filter, MessageHandler handler);
   void unroute(std::string_view filter);
@@ -115,6 +120,11 @@ class Client {
   // is not acknowledged (the broker sends it again); a QoS 2 one is, on the new
   // connection, and is not delivered twice. No effect for QoS 0.
   void ack(const ReceivedMessage& message);
+
+  // Fulfilled once no QoS 1/2 message is queued or in flight (including those the
+  // file store brought back), or when the client stops. For "send everything, then
+  // disconnect".
+  std::future<void> drain();
 
   bool connected() const noexcept;
   // The callback thread's executor.

@@ -36,6 +36,27 @@ struct TlsOptions {
   bool insecure = false;
 };
 
+// The optional file store (like Paho's file persistence): QoS 1/2 messages accepted by
+// publish() are written to <directory>/<client id>/, one file per message, before
+// publish() returns, and removed when the broker has acknowledged them, so messages
+// queued or in flight survive a restart or crash of the client process. The next
+// Client with the same directory and client id sends them again after its CONNACK:
+// those in flight first (same packet id, DUP set when the session was resumed; a QoS 2
+// message past PUBREC resumes with PUBREL), then those queued, then new ones.
+// Needs a client id and a persistent session (clean_start = false and, with MQTT 5,
+// a session_expiry_interval > 0), else start() fails with invalid_argument.
+struct FileStoreOptions {
+  std::string directory;  // empty: no file store
+  // none: write(2) only; survives the process being killed, not the machine losing
+  // power. always: fsync(2) the file and its directory on every write, rename and
+  // removal (slow: one disk flush per message and per state change).
+  enum class Sync : std::uint8_t { none, always };
+  Sync sync = Sync::none;
+  // Bound on the stored messages' bytes (topic + payload + properties); a publish
+  // past it fails with queue_full.
+  std::size_t max_bytes = 256 * 1024 * 1024;
+};
+
 struct ClientOptions {
   // Tried in turn, e.g. "mqtt://broker-a:1883", "mqtts://broker-b:8883",
   // "ws://broker-c:8083/mqtt", "wss://broker-d:8084/mqtt".
@@ -69,6 +90,7 @@ struct ClientOptions {
   bool restore_subscriptions = true;
   // QoS 1/2 messages waiting for a connection or for the broker's Receive Maximum.
   std::size_t max_queued = 10'000;
+  FileStoreOptions store;  // off unless store.directory is set
   // MQTT 5: give the most-published topics aliases when the broker allows them
   // (its Topic Alias Maximum), so repeated topics are not sent in full.
   bool topic_aliases = true;

@@ -36,6 +36,7 @@ enum class ErrorKind : std::uint8_t {
   invalid_argument,  // bad topic, filter, QoS or URI
   protocol_error,    // the broker broke the protocol
   stopped,           // the client was stopped before the operation completed
+  store_failed,      // the file store could not write the message (see the message)
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;
