@@ -60,6 +60,7 @@ struct Connection {
   asio::steady_timer closed;                              // cancelled when the connection ends
   Error error;                                            // why it ended
   std::optional<protocol::OutboundTopicAliases> aliases;  // MQTT 5, when the broker allows
+  protocol::InboundTopicAliases inbound_aliases;          // the broker's, within our maximum
   std::uint64_t serial = 0;                               // ReceivedMessage::connection
   // manual_ack: inbound QoS 1/2 in arrival order; acks leave from the front only.
   struct InboundAck {
@@ -135,6 +136,7 @@ class ClientImpl {
   void close(const std::shared_ptr<Connection>& conn, Error error);
   void handle(const std::shared_ptr<Connection>& conn, codec::ParsedPacket parsed);
   void on_publish(const codec::Publish& publish, const SharedBuffer& owner);
+  void protocol_violation(ReasonCode reason, std::string why);
   void deliver(ReceivedMessage message);
   void send_publish(Outgoing& out, bool dup);
   void pump_queue();

@@ -248,6 +248,8 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     if (options_.receive_maximum != 65535)
       connect.properties.receive_maximum = options_.receive_maximum;
     connect.properties.maximum_packet_size = options_.maximum_packet_size;
+    if (options_.topic_alias_maximum > 0)
+      connect.properties.topic_alias_maximum = options_.topic_alias_maximum;
     for (const auto& [name, value] : options_.connect_user_properties)
       users.push_back({name, value});
     connect.properties.user_properties = users;
@@ -296,6 +298,9 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
   // The broker may shorten or lengthen our keep-alive (MQTT 5.0 section 3.2.2.3.14).
   if (version_ == ProtocolVersion::v5 && options_.topic_aliases && connack.topic_alias_maximum > 0)
     conn->aliases.emplace(connack.topic_alias_maximum);
+  // A fresh table per connection: mappings never carry over [MQTT-3.3.2-7].
+  if (version_ == ProtocolVersion::v5)
+    conn->inbound_aliases.set_maximum(options_.topic_alias_maximum);
   keep_alive_ = connack.server_keep_alive ? std::chrono::seconds(*connack.server_keep_alive)
                                           : options_.keep_alive;
   if (!connack.session_present) {

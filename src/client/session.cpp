@@ -59,7 +59,8 @@ void ClientImpl::flush(const std::shared_ptr<Connection>& conn) {
   if (!conn->open || conn->writing) return;
   if (conn->out.empty()) {
     if (conn->close_after_flush)
-      close(conn, Error{ErrorKind::stopped, ReasonCode::success, "disconnected"});
+      close(conn, conn->error ? conn->error
+                              : Error{ErrorKind::stopped, ReasonCode::success, "disconnected"});
     return;
   }
   conn->writing = true;
@@ -102,7 +103,8 @@ void ClientImpl::read_loop(const std::shared_ptr<Connection>& conn) {
     }
     if (!*next) break;
     handle(conn, std::move(**next));
-    if (!conn->open) return;
+    // Closed, or closing after a protocol violation: nothing more is read.
+    if (!conn->open || conn->close_after_flush) return;
   }
   conn->parser.release_if_idle();
   auto space = conn->parser.prepare(4096);
@@ -228,13 +230,31 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
 }
 
 void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& owner) {
-  // We send no Topic Alias Maximum, so the broker may not use aliases [MQTT-3.3.2-9].
-  if (publish.topic.empty()) {
-    if (version_ == ProtocolVersion::v5)
-      send(codec::Disconnect{.reason_code = ReasonCode::topic_alias_invalid});
-    close(conn_, Error{ErrorKind::protocol_error, ReasonCode::topic_alias_invalid,
-                       "PUBLISH with a topic alias"});
-    return;
+  std::string_view topic = publish.topic;
+  if (publish.properties.topic_alias) {
+    // [MQTT-3.3.2-10] [MQTT-3.3.2-11] aliases 1..our Topic Alias Maximum (none at all
+    // when it is 0), defined on this connection.
+    using Result = protocol::InboundTopicAliases::Result;
+    switch (conn_->inbound_aliases.resolve(topic, *publish.properties.topic_alias)) {
+      case Result::ok:
+        break;
+      case Result::alias_out_of_range:
+        return protocol_violation(ReasonCode::topic_alias_invalid,
+                                  "Topic Alias " + std::to_string(*publish.properties.topic_alias) +
+                                      " above our Topic Alias Maximum of " +
+                                      std::to_string(conn_->inbound_aliases.maximum()));
+      case Result::unknown_alias:
+        return protocol_violation(ReasonCode::topic_alias_invalid,
+                                  "Topic Alias " + std::to_string(*publish.properties.topic_alias) +
+                                      " used before it was defined");
+      case Result::over_budget:
+        // Our own bound on the table (STYLE.md 7), not the broker's mistake.
+        return protocol_violation(ReasonCode::quota_exceeded,
+                                  "topic alias table above its byte limit");
+    }
+  } else if (topic.empty()) {
+    // An empty topic name needs an alias [MQTT-3.3.2-1 requires a topic].
+    return protocol_violation(ReasonCode::topic_alias_invalid, "PUBLISH without a topic");
   }
   const bool manual = options_.manual_ack && publish.qos != QoS::at_most_once;
   bool deliver_it = true;
@@ -255,7 +275,7 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
   }
   if (deliver_it) {
     ReceivedMessage message;
-    message.topic = std::string(publish.topic);
+    message.topic = std::string(topic);
     message.payload = publish.payload;
     message.qos = publish.qos;
     message.retain = publish.retain;
@@ -272,6 +292,14 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
   }
   if (publish.qos == QoS::at_least_once) send(codec::Puback{.packet_id = publish.packet_id});
   if (publish.qos == QoS::exactly_once) send(codec::Pubrec{.packet_id = publish.packet_id});
+}
+
+void ClientImpl::protocol_violation(ReasonCode reason, std::string why) {
+  if (version_ == ProtocolVersion::v5) send(codec::Disconnect{.reason_code = reason});
+  // The DISCONNECT is flushed before the socket closes.
+  conn_->close_after_flush = true;
+  conn_->error = Error{ErrorKind::protocol_error, reason, std::move(why)};
+  schedule_flush(conn_);
 }
 
 void ClientImpl::ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection) {

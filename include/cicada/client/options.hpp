@@ -94,6 +94,10 @@ struct ClientOptions {
   // MQTT 5: give the most-published topics aliases when the broker allows them
   // (its Topic Alias Maximum), so repeated topics are not sent in full.
   bool topic_aliases = true;
+  // MQTT 5: our Topic Alias Maximum, sent in CONNECT, so the broker may replace
+  // repeated topics toward us with aliases; they are resolved per connection
+  // [MQTT-3.3.2-10], in a table of at most 1 MiB of topics. 0 turns inbound aliases off.
+  std::uint16_t topic_alias_maximum = 16;
   // Inbound QoS 1/2 are acknowledged only when the application calls Client::ack(),
   // so a message is not acknowledged before it has been processed. Acks go out in
   // the order the messages arrived [MQTT-4.6.0-2].
