@@ -88,9 +88,21 @@ std::string parse_property(Tool tool, std::string_view command, std::string_view
     }
     return {};
   }
+  if (command == "subscribe" && tool == Tool::sub) {
+    if (property == "user-property") {
+      o.subscribe_properties.user_properties.emplace_back(first, second);
+    } else if (property == "subscription-identifier") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 1u, 268'435'455u)) return where + ": invalid value";
+      o.subscribe_properties.subscription_identifier = v;
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
   if (command != "publish" || tool != Tool::pub)
     return "-D " + std::string(command) + " is not supported yet (only connect" +
-           std::string(tool == Tool::pub ? " and publish" : "") + ").";
+           std::string(tool == Tool::pub ? " and publish" : " and subscribe") + ").";
   auto& p = o.publish_properties;
   if (property == "user-property") {
     p.user_properties.emplace_back(first, second);
@@ -379,11 +391,11 @@ void print_help(Tool tool) {
       "                  [-V mqttv5|mqttv311|5|311] [-d] [--quiet]\n"
       "                  [--will-topic topic [--will-payload payload] [--will-qos qos] "
       "[--will-retain]]\n"
-      "                  [-D connect|publish <property> <value>] (MQTT 5: user-property, "
-      "content-type,\n"
-      "                   response-topic, correlation-data, message-expiry-interval,\n"
-      "                   payload-format-indicator; connect: user-property, "
-      "session-expiry-interval)\n"
+      "                  [-D connect|publish|subscribe <property> <value>] (MQTT 5:\n"
+      "                   publish: user-property, content-type, response-topic,\n"
+      "                   correlation-data, message-expiry-interval, payload-format-indicator;\n"
+      "                   connect: user-property, session-expiry-interval;\n"
+      "                   subscribe (cicada-sub): subscription-identifier, user-property)\n"
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
       "                  [--insecure]   (TLS; -p defaults to 8883 then)\n"

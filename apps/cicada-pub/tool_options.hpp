@@ -41,6 +41,7 @@ struct ToolOptions {
   // -D connect|publish <property> <value> [<value>] (MQTT 5)
   client::MessageProperties publish_properties;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
+  client::SubscribeProperties subscribe_properties;  // -D subscribe (cicada-sub)
   bool properties_given = false;
   bool debug = false;
   bool quiet = false;

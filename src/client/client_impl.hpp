@@ -84,8 +84,10 @@ class ClientImpl {
   void shutdown();  // graceful disconnect, then joins the threads
   std::future<ConnectResult> start();
   void publish(Message message, std::function<void(PublishResult)> done);
-  void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done);
-  void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done);
+  void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done,
+                 SubscribeProperties properties = {});
+  void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done,
+                   UnsubscribeProperties properties = {});
   void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
   std::future<void> disconnect(ReasonCode reason);
   std::future<void> drain();
@@ -110,10 +112,16 @@ class ClientImpl {
   struct PendingSubscribe {
     std::vector<SubscribeRequest> requests;
     std::function<void(SubscribeResult)> done;  // empty for restored subscriptions
+    SubscribeProperties properties;
   };
   struct PendingUnsubscribe {
     std::vector<std::string> filters;
     std::function<void(UnsubscribeResult)> done;
+    UnsubscribeProperties properties;
+  };
+  struct Remembered {
+    SubscribeRequest request;
+    SubscribeProperties properties;  // of the SUBSCRIBE that made it
   };
 
   // connection manager (manager.cpp)
@@ -191,7 +199,7 @@ class ClientImpl {
   std::deque<Outgoing> queue_;    // waiting for a connection or for Receive Maximum
   std::map<std::uint16_t, PendingSubscribe> subscribes_;
   std::map<std::uint16_t, PendingUnsubscribe> unsubscribes_;
-  std::map<std::string, SubscribeRequest> subscriptions_;  // remembered for restore
+  std::map<std::string, Remembered> subscriptions_;  // for restore, by filter
   // Asked for while disconnected; sent right after the next CONNACK.
   std::deque<PendingSubscribe> deferred_subscribes_;
   std::deque<PendingUnsubscribe> deferred_unsubscribes_;

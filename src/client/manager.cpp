@@ -46,6 +46,8 @@ ConnackInfo connack_info(const codec::Connack& connack, ProtocolVersion version,
   if (p.maximum_qos) info.maximum_qos = static_cast<QoS>(*p.maximum_qos);
   if (p.retain_available) info.retain_available = *p.retain_available != 0;
   if (p.topic_alias_maximum) info.topic_alias_maximum = *p.topic_alias_maximum;
+  if (p.subscription_identifier_available)
+    info.subscription_identifiers_available = *p.subscription_identifier_available != 0;
   info.server_keep_alive = p.server_keep_alive;
   return info;
 }
@@ -328,10 +330,21 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
       send_publish(out, connack.session_present);
   }
   if (!connack.session_present && options_.restore_subscriptions && !subscriptions_.empty()) {
-    PendingSubscribe restore;
-    for (const auto& [filter, request] : subscriptions_)
-      restore.requests.push_back(request);
-    send_subscribe(std::move(restore));
+    // One SUBSCRIBE per distinct set of properties: a Subscription Identifier belongs
+    // to the packet, so filters subscribed with different ones go out apart.
+    std::vector<PendingSubscribe> groups;
+    for (const auto& [filter, remembered] : subscriptions_) {
+      auto group = std::find_if(groups.begin(), groups.end(), [&](const PendingSubscribe& g) {
+        return g.properties == remembered.properties;
+      });
+      if (group == groups.end()) {
+        groups.push_back({{}, {}, remembered.properties});
+        group = std::prev(groups.end());
+      }
+      group->requests.push_back(remembered.request);
+    }
+    for (auto& group : groups)
+      send_subscribe(std::move(group));
   }
   for (auto& pending : deferred_subscribes_)
     send_subscribe(std::move(pending));

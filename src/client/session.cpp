@@ -194,7 +194,8 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
     bool any_failed = false;
     for (std::size_t i = 0; i < pending.requests.size(); ++i) {
       const bool ok = i < suback->reason_codes.size() && !codec::is_error(suback->reason_codes[i]);
-      if (ok && pending.done) subscriptions_[pending.requests[i].filter] = pending.requests[i];
+      if (ok && pending.done)
+        subscriptions_[pending.requests[i].filter] = {pending.requests[i], pending.properties};
       any_failed = any_failed || !ok;
     }
     if (any_failed) {
@@ -448,6 +449,16 @@ void ClientImpl::send_subscribe(PendingSubscribe pending) {
                                         .no_local = r.no_local,
                                         .retain_as_published = r.retain_as_published,
                                         .retain_handling = r.retain_handling}});
+  std::vector<codec::UserProperty> users;
+  if (version_ == ProtocolVersion::v5) {
+    // A broker without Subscription Identifiers treats one as a protocol error
+    // (section 3.2.2.3.12); only a restore to such a broker gets here with one.
+    if (pending.properties.subscription_identifier && connack_.subscription_identifiers_available)
+      subscribe.properties.subscription_identifiers = {*pending.properties.subscription_identifier};
+    for (const auto& [name, value] : pending.properties.user_properties)
+      users.push_back({name, value});
+    subscribe.properties.user_properties = users;
+  }
   send(subscribe);
   subscribes_.emplace(id, std::move(pending));
 }
@@ -517,10 +528,12 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
 }
 
 void ClientImpl::subscribe(std::vector<SubscribeRequest> requests,
-                           std::function<void(SubscribeResult)> done) {
+                           std::function<void(SubscribeResult)> done,
+                           SubscribeProperties properties) {
   if (shut_down_)
     return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-  asio::post(io_, [this, r = std::move(requests), done = std::move(done)]() mutable {
+  asio::post(io_, [this, r = std::move(requests), done = std::move(done),
+                   props = std::move(properties)]() mutable {
     if (stopping_)
       return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
     if (r.empty())
@@ -532,30 +545,55 @@ void ClientImpl::subscribe(std::vector<SubscribeRequest> requests,
                    "invalid filter '" + request.filter + "': " + std::string(topic::to_string(e))},
              {}});
     }
+    const bool has_properties = props.subscription_identifier || !props.user_properties.empty();
+    if (has_properties && version_ != ProtocolVersion::v5)
+      return done({Error{ErrorKind::invalid_argument, ReasonCode::success,
+                         "SUBSCRIBE properties need MQTT 5"},
+                   {}});
+    if (props.subscription_identifier) {
+      // 1..268,435,455, a Variable Byte Integer; 0 is a Protocol Error (3.8.2.1.2).
+      const std::uint32_t id = *props.subscription_identifier;
+      if (id == 0 || id > 268'435'455)
+        return done(
+            {Error{ErrorKind::invalid_argument, ReasonCode::success,
+                   "Subscription Identifier must be 1..268435455, not " + std::to_string(id)},
+             {}});
+      if (conn_ && conn_->open && !connack_.subscription_identifiers_available)
+        return done(
+            {Error{ErrorKind::invalid_argument, ReasonCode::subscription_identifiers_not_supported,
+                   "the broker does not support Subscription Identifiers"},
+             {}});
+    }
     if (!conn_ || !conn_->open) {
       // Sent right after the next CONNACK; the caller hears back on its SUBACK.
-      deferred_subscribes_.push_back({std::move(r), std::move(done)});
+      deferred_subscribes_.push_back({std::move(r), std::move(done), std::move(props)});
       return;
     }
-    send_subscribe({std::move(r), std::move(done)});
+    send_subscribe({std::move(r), std::move(done), std::move(props)});
   });
 }
 
 void ClientImpl::unsubscribe(std::vector<std::string> filters,
-                             std::function<void(UnsubscribeResult)> done) {
+                             std::function<void(UnsubscribeResult)> done,
+                             UnsubscribeProperties properties) {
   if (shut_down_)
     return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-  asio::post(io_, [this, f = std::move(filters), done = std::move(done)]() mutable {
+  asio::post(io_, [this, f = std::move(filters), done = std::move(done),
+                   props = std::move(properties)]() mutable {
     if (stopping_)
       return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
     if (f.empty())
       return done({Error{ErrorKind::invalid_argument, ReasonCode::success, "no topic filter"}, {}});
+    if (!props.user_properties.empty() && version_ != ProtocolVersion::v5)
+      return done({Error{ErrorKind::invalid_argument, ReasonCode::success,
+                         "UNSUBSCRIBE properties need MQTT 5"},
+                   {}});
     for (const auto& filter : f)
       subscriptions_.erase(filter);
     // Deferred while disconnected: a resumed session still holds the subscription.
     if (!conn_ || !conn_->open)
-      return deferred_unsubscribes_.push_back({std::move(f), std::move(done)});
-    send_unsubscribe({std::move(f), std::move(done)});
+      return deferred_unsubscribes_.push_back({std::move(f), std::move(done), std::move(props)});
+    send_unsubscribe({std::move(f), std::move(done), std::move(props)});
   });
 }
 
@@ -565,6 +603,12 @@ void ClientImpl::send_unsubscribe(PendingUnsubscribe pending) {
   unsubscribe.packet_id = id;
   for (const auto& filter : pending.filters)
     unsubscribe.filters.push_back(filter);
+  std::vector<codec::UserProperty> users;
+  if (version_ == ProtocolVersion::v5) {
+    for (const auto& [name, value] : pending.properties.user_properties)
+      users.push_back({name, value});
+    unsubscribe.properties.user_properties = users;
+  }
   send(unsubscribe);
   unsubscribes_.emplace(id, std::move(pending));
 }
