@@ -253,9 +253,18 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     } else if (flag == "--insecure") {
       // mosquitto: the server's name is not checked; the chain still is.
       o.tls.insecure = true;
-    } else if (flag == "--tls-version" || flag == "--ciphers" || flag == "--psk" ||
-               flag == "--psk-identity" || flag == "--tls-alpn" || flag == "--tls-engine" ||
-               flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
+    } else if (flag == "--tls-version") {
+      if (!value(v)) return fail(needs("TLS version"));
+      // mosquitto's names; the oldest version offered (mosquitto_pub also takes tlsv1.1).
+      if (v != "tlsv1.2" && v != "tlsv1.3")
+        return fail("Unsupported TLS version '" + std::string(v) +
+                    "' (tlsv1.2 or tlsv1.3; TLS 1.0 and 1.1 are deprecated).");
+      o.tls.min_version = std::string(v);
+    } else if (flag == "--ciphers") {
+      if (!value(v)) return fail(needs("ciphers"));
+      o.tls.ciphers = std::string(v);
+    } else if (flag == "--psk" || flag == "--psk-identity" || flag == "--tls-alpn" ||
+               flag == "--tls-engine" || flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
       return fail(std::string(flag) + " is not supported yet by " + name_of(tool) + ".");
     } else if (flag == "-D" || flag == "--property") {
       std::string_view command, property, first, second;
@@ -326,6 +335,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     return fail("--cert and --key need TLS: add --cafile, --capath or --tls-use-os-certs.");
   if (o.tls_requested && o.scheme == "mqtt") o.scheme = "mqtts";
   if (o.tls_requested && o.scheme == "ws") o.scheme = "wss";
+  if ((!o.tls.min_version.empty() || !o.tls.ciphers.empty()) &&
+      (o.scheme == "mqtt" || o.scheme == "ws"))
+    return fail(
+        "--tls-version and --ciphers need TLS: add --cafile, --capath or "
+        "--tls-use-os-certs.");
   if (o.topics.empty()) {
     return fail(pub ? "Both topic and message must be supplied."
                     : "You must specify a topic to subscribe to.");
@@ -398,7 +412,8 @@ void print_help(Tool tool) {
       "                   subscribe (cicada-sub): subscription-identifier, user-property)\n"
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
-      "                  [--insecure]   (TLS; -p defaults to 8883 then)\n"
+      "                  [--insecure] [--tls-version tlsv1.2|tlsv1.3] [--ciphers list]\n"
+      "                  (TLS; -p defaults to 8883 then)\n"
       "-L also takes mqtts://, ws:// and wss:// URLs (WebSocket path /mqtt).\n");
 }
 

@@ -34,6 +34,14 @@ struct TlsOptions {
   // Skip the check that the certificate names the host we connect to (mosquitto's
   // --insecure). The chain is still verified. For tests only.
   bool insecure = false;
+  // Oldest protocol version offered: "tlsv1.2" (default; also empty) or "tlsv1.3", as
+  // mosquitto's --tls-version spells them. 1.0 and 1.1 are refused (RFC 8996).
+  std::string min_version;
+  // OpenSSL cipher list for TLS 1.2 (e.g. "ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL") and
+  // the TLS 1.3 cipher suites ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  // empty: OpenSSL's defaults. A list that selects nothing fails start().
+  std::string ciphers;
+  std::string ciphersuites;
 };
 
 // The optional file store (like Paho's file persistence): QoS 1/2 messages accepted by
