@@ -96,6 +96,18 @@ TEST(StoreRecord, DamageIsCaughtByTheChecksum) {
   EXPECT_EQ(store::crc32("123456789"), 0xCBF43926u);  // the standard check value
 }
 
+TEST(StoreRecord, EverySingleByteFlipIsRefused) {
+  // Damage anywhere (magic, length, body, checksum) must never decode to a message.
+  const std::string bytes = store::encode_record(full_message());
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    for (unsigned mask : {0x01u, 0x80u}) {
+      std::string damaged = bytes;
+      damaged[i] = static_cast<char>(static_cast<unsigned char>(damaged[i]) ^ mask);
+      ASSERT_FALSE(store::decode_record(damaged)) << "flip at byte " << i << " accepted";
+    }
+  }
+}
+
 TEST(FileStore, StatesSurviveReopeningInPublishOrder) {
   TempDir dir;
   FileStoreOptions options{.directory = dir.path.string()};
