@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   }
   const auto& o = parsed.options;
   client::Client client(tools::client_options(o));
+  client.on_store_error([&](const std::string& problem) { report(o, "store: " + problem); });
   auto started = client.start().get();
   if (started.error) {
     report(o, started.error.describe());
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
     auto done = client.publish(message_for(*o.message));
     check(done);
   }
+  // With --store, messages an earlier run left behind go out too before we leave.
+  client.drain().wait();
   client.disconnect().wait();
   return rc;
 }

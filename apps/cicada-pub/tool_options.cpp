@@ -88,9 +88,21 @@ std::string parse_property(Tool tool, std::string_view command, std::string_view
     }
     return {};
   }
+  if (command == "subscribe" && tool == Tool::sub) {
+    if (property == "user-property") {
+      o.subscribe_properties.user_properties.emplace_back(first, second);
+    } else if (property == "subscription-identifier") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 1u, 268'435'455u)) return where + ": invalid value";
+      o.subscribe_properties.subscription_identifier = v;
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
   if (command != "publish" || tool != Tool::pub)
     return "-D " + std::string(command) + " is not supported yet (only connect" +
-           std::string(tool == Tool::pub ? " and publish" : "") + ").";
+           std::string(tool == Tool::pub ? " and publish" : " and subscribe") + ").";
   auto& p = o.publish_properties;
   if (property == "user-property") {
     p.user_properties.emplace_back(first, second);
@@ -241,9 +253,18 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     } else if (flag == "--insecure") {
       // mosquitto: the server's name is not checked; the chain still is.
       o.tls.insecure = true;
-    } else if (flag == "--tls-version" || flag == "--ciphers" || flag == "--psk" ||
-               flag == "--psk-identity" || flag == "--tls-alpn" || flag == "--tls-engine" ||
-               flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
+    } else if (flag == "--tls-version") {
+      if (!value(v)) return fail(needs("TLS version"));
+      // mosquitto's names; the oldest version offered (mosquitto_pub also takes tlsv1.1).
+      if (v != "tlsv1.2" && v != "tlsv1.3")
+        return fail("Unsupported TLS version '" + std::string(v) +
+                    "' (tlsv1.2 or tlsv1.3; TLS 1.0 and 1.1 are deprecated).");
+      o.tls.min_version = std::string(v);
+    } else if (flag == "--ciphers") {
+      if (!value(v)) return fail(needs("ciphers"));
+      o.tls.ciphers = std::string(v);
+    } else if (flag == "--psk" || flag == "--psk-identity" || flag == "--tls-alpn" ||
+               flag == "--tls-engine" || flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
       return fail(std::string(flag) + " is not supported yet by " + name_of(tool) + ".");
     } else if (flag == "-D" || flag == "--property") {
       std::string_view command, property, first, second;
@@ -275,6 +296,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       ++message_sources;
     } else if (pub && (flag == "-r" || flag == "--retain")) {
       o.retain = true;
+    } else if (pub && flag == "--store") {
+      if (!value(v)) return fail(needs("store directory"));
+      o.store = std::string(v);
+    } else if (pub && flag == "--store-sync") {
+      o.store_sync = true;
     } else if (!pub && (flag == "-C")) {
       if (!value(v)) return fail(needs("count"));
       std::uint64_t c = 0;
@@ -309,6 +335,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     return fail("--cert and --key need TLS: add --cafile, --capath or --tls-use-os-certs.");
   if (o.tls_requested && o.scheme == "mqtt") o.scheme = "mqtts";
   if (o.tls_requested && o.scheme == "ws") o.scheme = "wss";
+  if ((!o.tls.min_version.empty() || !o.tls.ciphers.empty()) &&
+      (o.scheme == "mqtt" || o.scheme == "ws"))
+    return fail(
+        "--tls-version and --ciphers need TLS: add --cafile, --capath or "
+        "--tls-use-os-certs.");
   if (o.topics.empty()) {
     return fail(pub ? "Both topic and message must be supplied."
                     : "You must specify a topic to subscribe to.");
@@ -323,6 +354,11 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
   if (pub && message_sources > 1) return fail("Only one type of message can be sent at once.");
   if (!o.clean_session && !o.client_id)
     return fail("You must provide a client id if you are using the -c option.");
+  if (o.store_sync && !o.store) return fail("--store-sync needs --store.");
+  if (o.store && (o.clean_session || !o.client_id))
+    return fail("--store needs a persistent session: add -c and -i id.");
+  if (o.store && o.version == client::ProtocolVersion::v5 && o.session_expiry.value_or(0) == 0)
+    return fail("--store with MQTT v5 needs a session expiry interval: add -x seconds.");
   if (o.properties_given && o.version != client::ProtocolVersion::v5)
     return fail("-D given but not using MQTT v5 (add -V 5).");
   if (o.session_expiry && o.version != client::ProtocolVersion::v5 && *o.session_expiry != 0)
@@ -355,7 +391,11 @@ void print_help(Tool tool) {
   std::printf("Usage: %s {[-h host] [-p port] [-u username] [-P password] -t topic | -L URL}\n",
               name_of(tool));
   if (pub)
-    std::printf("                  {-f file | -l | -n | -m message | -s} [-q qos] [-r]\n");
+    std::printf(
+        "                  {-f file | -l | -n | -m message | -s} [-q qos] [-r]\n"
+        "                  [--store dir [--store-sync]]   (QoS 1/2 kept on disk until "
+        "acknowledged;\n"
+        "                   needs -c -i id, and -x with -V 5)\n");
   else
     std::printf(
         "                  [-C msg_count] [-W timeout] [-R] [-N] [-v] [-F format] "
@@ -365,14 +405,15 @@ void print_help(Tool tool) {
       "                  [-V mqttv5|mqttv311|5|311] [-d] [--quiet]\n"
       "                  [--will-topic topic [--will-payload payload] [--will-qos qos] "
       "[--will-retain]]\n"
-      "                  [-D connect|publish <property> <value>] (MQTT 5: user-property, "
-      "content-type,\n"
-      "                   response-topic, correlation-data, message-expiry-interval,\n"
-      "                   payload-format-indicator; connect: user-property, "
-      "session-expiry-interval)\n"
+      "                  [-D connect|publish|subscribe <property> <value>] (MQTT 5:\n"
+      "                   publish: user-property, content-type, response-topic,\n"
+      "                   correlation-data, message-expiry-interval, payload-format-indicator;\n"
+      "                   connect: user-property, session-expiry-interval;\n"
+      "                   subscribe (cicada-sub): subscription-identifier, user-property)\n"
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
-      "                  [--insecure]   (TLS; -p defaults to 8883 then)\n"
+      "                  [--insecure] [--tls-version tlsv1.2|tlsv1.3] [--ciphers list]\n"
+      "                  (TLS; -p defaults to 8883 then)\n"
       "-L also takes mqtts://, ws:// and wss:// URLs (WebSocket path /mqtt).\n");
 }
 
@@ -417,6 +458,11 @@ client::ClientOptions client_options(const ToolOptions& o) {
   c.session_expiry_interval = o.session_expiry;
   c.connect_user_properties = o.connect_user_properties;
   c.retry_initial_connect = false;
+  if (o.store) {
+    c.store.directory = *o.store;
+    c.store.sync = o.store_sync ? client::FileStoreOptions::Sync::always
+                                : client::FileStoreOptions::Sync::none;
+  }
   // cicada-sub, and cicada-pub -l (a long-running feed), ride out broker restarts.
   c.auto_reconnect = o.tool == Tool::sub ? o.reconnect : o.lines;
   c.backoff = {std::chrono::milliseconds(1000), std::chrono::milliseconds(30000),

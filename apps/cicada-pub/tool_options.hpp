@@ -41,6 +41,7 @@ struct ToolOptions {
   // -D connect|publish <property> <value> [<value>] (MQTT 5)
   client::MessageProperties publish_properties;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
+  client::SubscribeProperties subscribe_properties;  // -D subscribe (cicada-sub)
   bool properties_given = false;
   bool debug = false;
   bool quiet = false;
@@ -50,6 +51,8 @@ struct ToolOptions {
   std::optional<std::string> message;  // -m, -f, -s, -n fill this
   bool lines = false;                  // -l
   bool retain = false;                 // -r
+  std::optional<std::string> store;    // --store DIR: the library's file store
+  bool store_sync = false;             // --store-sync: fsync every change
 
   // cicada-sub
   std::optional<std::uint64_t> count;    // -C

@@ -80,6 +80,19 @@ std::string format_message(const client::ReceivedMessage& m, const std::string* 
             out += hex;
           }
           break;
+        case 'S':
+          // mosquitto_sub prints the first Subscription Identifier, nothing if none.
+          if (!m.properties.subscription_identifiers.empty())
+            out += std::to_string(m.properties.subscription_identifiers.front());
+          break;
+        case 'P':
+          for (std::size_t u = 0; u < m.properties.user_properties.size(); ++u) {
+            if (u > 0) out += ' ';
+            out += m.properties.user_properties[u].first;
+            out += ':';
+            out += m.properties.user_properties[u].second;
+          }
+          break;
         case '%':
           out += '%';
           break;

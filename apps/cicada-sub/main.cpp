@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
     std::vector<client::SubscribeRequest> requests;
     for (const auto& t : o.topics)
       requests.push_back({.filter = t, .qos = o.qos});
-    auto result = client.subscribe(std::move(requests)).get();
+    auto result = client.subscribe(std::move(requests), o.subscribe_properties).get();
     std::size_t denied = 0;
     for (auto code : result.reason_codes)
       if (codec::is_error(code)) ++denied;

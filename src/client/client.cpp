@@ -60,6 +60,13 @@ std::future<SubscribeResult> Client::subscribe(std::vector<SubscribeRequest> req
   return std::move(future);
 }
 
+std::future<SubscribeResult> Client::subscribe(std::vector<SubscribeRequest> requests,
+                                               SubscribeProperties properties) {
+  auto [done, future] = promised<SubscribeResult>();
+  impl_->subscribe(std::move(requests), std::move(done), std::move(properties));
+  return std::move(future);
+}
+
 std::future<SubscribeResult> Client::subscribe(std::string filter, QoS qos) {
   return subscribe(std::vector<SubscribeRequest>{{.filter = std::move(filter), .qos = qos}});
 }
@@ -70,12 +77,27 @@ std::future<UnsubscribeResult> Client::unsubscribe(std::vector<std::string> filt
   return std::move(future);
 }
 
+std::future<UnsubscribeResult> Client::unsubscribe(std::vector<std::string> filters,
+                                                   UnsubscribeProperties properties) {
+  auto [done, future] = promised<UnsubscribeResult>();
+  impl_->unsubscribe(std::move(filters), std::move(done), std::move(properties));
+  return std::move(future);
+}
+
 std::future<void> Client::disconnect(ReasonCode reason) {
   return impl_->disconnect(reason);
 }
 
 void Client::ack(const ReceivedMessage& message) {
   impl_->ack(message.packet_id, message.qos, message.connection);
+}
+
+void Client::on_store_error(std::function<void(const std::string&)> callback) {
+  impl_->on_store_error = std::move(callback);
+}
+
+std::future<void> Client::drain() {
+  return impl_->drain();
 }
 
 bool Client::connected() const noexcept {
@@ -90,12 +112,12 @@ void Client::publish_with(Message message, Completion<PublishResult> done) {
   impl_->publish(std::move(message), std::move(done));
 }
 void Client::subscribe_with(std::vector<SubscribeRequest> requests,
-                            Completion<SubscribeResult> done) {
-  impl_->subscribe(std::move(requests), std::move(done));
+                            Completion<SubscribeResult> done, SubscribeProperties properties) {
+  impl_->subscribe(std::move(requests), std::move(done), std::move(properties));
 }
-void Client::unsubscribe_with(std::vector<std::string> filters,
-                              Completion<UnsubscribeResult> done) {
-  impl_->unsubscribe(std::move(filters), std::move(done));
+void Client::unsubscribe_with(std::vector<std::string> filters, Completion<UnsubscribeResult> done,
+                              UnsubscribeProperties properties) {
+  impl_->unsubscribe(std::move(filters), std::move(done), std::move(properties));
 }
 
 }  // namespace cicada::client

@@ -35,6 +35,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "file_store.hpp"
 #include "transport.hpp"
 
 namespace cicada::client {
@@ -59,6 +60,7 @@ struct Connection {
   asio::steady_timer closed;                              // cancelled when the connection ends
   Error error;                                            // why it ended
   std::optional<protocol::OutboundTopicAliases> aliases;  // MQTT 5, when the broker allows
+  protocol::InboundTopicAliases inbound_aliases;          // the broker's, within our maximum
   std::uint64_t serial = 0;                               // ReceivedMessage::connection
   // manual_ack: inbound QoS 1/2 in arrival order; acks leave from the front only.
   struct InboundAck {
@@ -70,6 +72,8 @@ struct Connection {
   std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
 };
 
+Error check_message(const Message& message);  // topic and QoS, any thread
+
 class ClientImpl {
  public:
   explicit ClientImpl(ClientOptions options);
@@ -80,10 +84,13 @@ class ClientImpl {
   void shutdown();  // graceful disconnect, then joins the threads
   std::future<ConnectResult> start();
   void publish(Message message, std::function<void(PublishResult)> done);
-  void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done);
-  void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done);
+  void subscribe(std::vector<SubscribeRequest> requests, std::function<void(SubscribeResult)> done,
+                 SubscribeProperties properties = {});
+  void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done,
+                   UnsubscribeProperties properties = {});
   void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
   std::future<void> disconnect(ReasonCode reason);
+  std::future<void> drain();
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
   asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
 
@@ -91,6 +98,7 @@ class ClientImpl {
   std::function<void(const ConnackInfo&)> on_up;
   std::function<void(const Error&)> on_down;
   std::function<void(std::uint32_t, const std::string&)> on_reconnecting;
+  std::function<void(const std::string&)> on_store_error;
   MessageRouter router;
 
  private:
@@ -98,15 +106,22 @@ class ClientImpl {
     Message message;
     std::function<void(PublishResult)> done;
     std::uint16_t packet_id = 0;
-    bool released = false;  // QoS 2: PUBREC received, PUBREL sent
+    bool released = false;        // QoS 2: PUBREC received, PUBREL sent
+    std::uint64_t store_key = 0;  // its file in store_, 0: not stored
   };
   struct PendingSubscribe {
     std::vector<SubscribeRequest> requests;
     std::function<void(SubscribeResult)> done;  // empty for restored subscriptions
+    SubscribeProperties properties;
   };
   struct PendingUnsubscribe {
     std::vector<std::string> filters;
     std::function<void(UnsubscribeResult)> done;
+    UnsubscribeProperties properties;
+  };
+  struct Remembered {
+    SubscribeRequest request;
+    SubscribeProperties properties;  // of the SUBSCRIBE that made it
   };
 
   // connection manager (manager.cpp)
@@ -129,6 +144,7 @@ class ClientImpl {
   void close(const std::shared_ptr<Connection>& conn, Error error);
   void handle(const std::shared_ptr<Connection>& conn, codec::ParsedPacket parsed);
   void on_publish(const codec::Publish& publish, const SharedBuffer& owner);
+  void protocol_violation(ReasonCode reason, std::string why);
   void deliver(ReceivedMessage message);
   void send_publish(Outgoing& out, bool dup);
   void pump_queue();
@@ -138,11 +154,20 @@ class ClientImpl {
   void send_unsubscribe(PendingUnsubscribe pending);
   std::uint16_t allocate_packet_id();
   void complete(std::list<Outgoing>::iterator it, PublishResult result);
+  // the file store (store.cpp)
+  void open_store();
+  void assign_packet_id(Outgoing& out);
+  void store_released(Outgoing& out);
+  void forget_stored(Outgoing& out);
+  void store_problem(std::string text);
+  void check_drained();
 
   ClientOptions options_;
   std::vector<std::pair<ServerUri, std::string>> servers_;  // parsed, original text
   std::string parse_error_;
   std::shared_ptr<asio::ssl::context> tls_context_;  // when a server is mqtts:// or wss://
+  std::unique_ptr<FileStore> store_;                 // ClientOptions::store; add() any thread
+  std::vector<std::string> store_problems_;          // found on open, reported by start()
 
   asio::io_context io_{1};
   asio::io_context callbacks_{1};
@@ -174,7 +199,7 @@ class ClientImpl {
   std::deque<Outgoing> queue_;    // waiting for a connection or for Receive Maximum
   std::map<std::uint16_t, PendingSubscribe> subscribes_;
   std::map<std::uint16_t, PendingUnsubscribe> unsubscribes_;
-  std::map<std::string, SubscribeRequest> subscriptions_;  // remembered for restore
+  std::map<std::string, Remembered> subscriptions_;  // for restore, by filter
   // Asked for while disconnected; sent right after the next CONNACK.
   std::deque<PendingSubscribe> deferred_subscribes_;
   std::deque<PendingUnsubscribe> deferred_unsubscribes_;
@@ -184,6 +209,7 @@ class ClientImpl {
   enum class Qos2State : std::uint8_t { unacked, resent, acked };
   std::map<std::uint16_t, Qos2State> inbound_qos2_;
   std::uint64_t connection_serial_ = 0;
+  std::vector<std::promise<void>> drain_waiters_;  // drain(): nothing queued or in flight
 };
 
 }  // namespace cicada::client

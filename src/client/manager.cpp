@@ -46,6 +46,8 @@ ConnackInfo connack_info(const codec::Connack& connack, ProtocolVersion version,
   if (p.maximum_qos) info.maximum_qos = static_cast<QoS>(*p.maximum_qos);
   if (p.retain_available) info.retain_available = *p.retain_available != 0;
   if (p.topic_alias_maximum) info.topic_alias_maximum = *p.topic_alias_maximum;
+  if (p.subscription_identifier_available)
+    info.subscription_identifiers_available = *p.subscription_identifier_available != 0;
   info.server_keep_alive = p.server_keep_alive;
   return info;
 }
@@ -74,6 +76,7 @@ ClientImpl::ClientImpl(ClientOptions options) : options_(std::move(options)) {
     else
       parse_error_ = "TLS: " + context.error();
   }
+  if (parse_error_.empty()) open_store();
 }
 
 ClientImpl::~ClientImpl() {
@@ -101,6 +104,9 @@ std::future<ConnectResult> ClientImpl::start() {
     started_ = false;
     return future;
   }
+  for (auto& problem : store_problems_)
+    store_problem(std::move(problem));
+  store_problems_.clear();
   asio::post(io_, [this, p = std::move(promise)]() mutable {
     start_promise_.emplace(std::move(p));
     manager_done_.emplace();
@@ -244,6 +250,8 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     if (options_.receive_maximum != 65535)
       connect.properties.receive_maximum = options_.receive_maximum;
     connect.properties.maximum_packet_size = options_.maximum_packet_size;
+    if (options_.topic_alias_maximum > 0)
+      connect.properties.topic_alias_maximum = options_.topic_alias_maximum;
     for (const auto& [name, value] : options_.connect_user_properties)
       users.push_back({name, value});
     connect.properties.user_properties = users;
@@ -292,6 +300,9 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
   // The broker may shorten or lengthen our keep-alive (MQTT 5.0 section 3.2.2.3.14).
   if (version_ == ProtocolVersion::v5 && options_.topic_aliases && connack.topic_alias_maximum > 0)
     conn->aliases.emplace(connack.topic_alias_maximum);
+  // A fresh table per connection: mappings never carry over [MQTT-3.3.2-7].
+  if (version_ == ProtocolVersion::v5)
+    conn->inbound_aliases.set_maximum(options_.topic_alias_maximum);
   keep_alive_ = connack.server_keep_alive ? std::chrono::seconds(*connack.server_keep_alive)
                                           : options_.keep_alive;
   if (!connack.session_present) {
@@ -303,6 +314,7 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
       auto current = it++;
       if (current->released) {
         auto done = std::move(current->done);
+        forget_stored(*current);
         ids_in_use_.erase(current->packet_id);
         inflight_.erase(current);
         if (done) done({Error{}, ReasonCode::success});
@@ -318,10 +330,21 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
       send_publish(out, connack.session_present);
   }
   if (!connack.session_present && options_.restore_subscriptions && !subscriptions_.empty()) {
-    PendingSubscribe restore;
-    for (const auto& [filter, request] : subscriptions_)
-      restore.requests.push_back(request);
-    send_subscribe(std::move(restore));
+    // One SUBSCRIBE per distinct set of properties: a Subscription Identifier belongs
+    // to the packet, so filters subscribed with different ones go out apart.
+    std::vector<PendingSubscribe> groups;
+    for (const auto& [filter, remembered] : subscriptions_) {
+      auto group = std::find_if(groups.begin(), groups.end(), [&](const PendingSubscribe& g) {
+        return g.properties == remembered.properties;
+      });
+      if (group == groups.end()) {
+        groups.push_back({{}, {}, remembered.properties});
+        group = std::prev(groups.end());
+      }
+      group->requests.push_back(remembered.request);
+    }
+    for (auto& group : groups)
+      send_subscribe(std::move(group));
   }
   for (auto& pending : deferred_subscribes_)
     send_subscribe(std::move(pending));
@@ -417,6 +440,9 @@ void ClientImpl::fail_everything(ErrorKind kind, std::string_view why) {
   for (auto& pending : deferred_unsubscribes_)
     if (pending.done) pending.done({error, {}});
   deferred_unsubscribes_.clear();
+  for (auto& waiter : drain_waiters_)
+    waiter.set_value();
+  drain_waiters_.clear();
 }
 
 void ClientImpl::shutdown() {

@@ -59,7 +59,8 @@ void ClientImpl::flush(const std::shared_ptr<Connection>& conn) {
   if (!conn->open || conn->writing) return;
   if (conn->out.empty()) {
     if (conn->close_after_flush)
-      close(conn, Error{ErrorKind::stopped, ReasonCode::success, "disconnected"});
+      close(conn, conn->error ? conn->error
+                              : Error{ErrorKind::stopped, ReasonCode::success, "disconnected"});
     return;
   }
   conn->writing = true;
@@ -102,7 +103,8 @@ void ClientImpl::read_loop(const std::shared_ptr<Connection>& conn) {
     }
     if (!*next) break;
     handle(conn, std::move(**next));
-    if (!conn->open) return;
+    // Closed, or closing after a protocol violation: nothing more is read.
+    if (!conn->open || conn->close_after_flush) return;
   }
   conn->parser.release_if_idle();
   auto space = conn->parser.prepare(4096);
@@ -161,6 +163,7 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
         complete(it, {rejected(pubrec->reason_code, pubrec->properties), pubrec->reason_code});
       } else {
         it->released = true;
+        store_released(*it);
         send(codec::Pubrel{.packet_id = it->packet_id});
       }
       break;
@@ -191,7 +194,8 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
     bool any_failed = false;
     for (std::size_t i = 0; i < pending.requests.size(); ++i) {
       const bool ok = i < suback->reason_codes.size() && !codec::is_error(suback->reason_codes[i]);
-      if (ok && pending.done) subscriptions_[pending.requests[i].filter] = pending.requests[i];
+      if (ok && pending.done)
+        subscriptions_[pending.requests[i].filter] = {pending.requests[i], pending.properties};
       any_failed = any_failed || !ok;
     }
     if (any_failed) {
@@ -227,13 +231,31 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
 }
 
 void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& owner) {
-  // We send no Topic Alias Maximum, so the broker may not use aliases [MQTT-3.3.2-9].
-  if (publish.topic.empty()) {
-    if (version_ == ProtocolVersion::v5)
-      send(codec::Disconnect{.reason_code = ReasonCode::topic_alias_invalid});
-    close(conn_, Error{ErrorKind::protocol_error, ReasonCode::topic_alias_invalid,
-                       "PUBLISH with a topic alias"});
-    return;
+  std::string_view topic = publish.topic;
+  if (publish.properties.topic_alias) {
+    // [MQTT-3.3.2-10] [MQTT-3.3.2-11] aliases 1..our Topic Alias Maximum (none at all
+    // when it is 0), defined on this connection.
+    using Result = protocol::InboundTopicAliases::Result;
+    switch (conn_->inbound_aliases.resolve(topic, *publish.properties.topic_alias)) {
+      case Result::ok:
+        break;
+      case Result::alias_out_of_range:
+        return protocol_violation(ReasonCode::topic_alias_invalid,
+                                  "Topic Alias " + std::to_string(*publish.properties.topic_alias) +
+                                      " above our Topic Alias Maximum of " +
+                                      std::to_string(conn_->inbound_aliases.maximum()));
+      case Result::unknown_alias:
+        return protocol_violation(ReasonCode::topic_alias_invalid,
+                                  "Topic Alias " + std::to_string(*publish.properties.topic_alias) +
+                                      " used before it was defined");
+      case Result::over_budget:
+        // Our own bound on the table (STYLE.md 7), not the broker's mistake.
+        return protocol_violation(ReasonCode::quota_exceeded,
+                                  "topic alias table above its byte limit");
+    }
+  } else if (topic.empty()) {
+    // An empty topic name needs an alias [MQTT-3.3.2-1 requires a topic].
+    return protocol_violation(ReasonCode::topic_alias_invalid, "PUBLISH without a topic");
   }
   const bool manual = options_.manual_ack && publish.qos != QoS::at_most_once;
   bool deliver_it = true;
@@ -254,7 +276,7 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
   }
   if (deliver_it) {
     ReceivedMessage message;
-    message.topic = std::string(publish.topic);
+    message.topic = std::string(topic);
     message.payload = publish.payload;
     message.qos = publish.qos;
     message.retain = publish.retain;
@@ -271,6 +293,14 @@ void ClientImpl::on_publish(const codec::Publish& publish, const SharedBuffer& o
   }
   if (publish.qos == QoS::at_least_once) send(codec::Puback{.packet_id = publish.packet_id});
   if (publish.qos == QoS::exactly_once) send(codec::Pubrec{.packet_id = publish.packet_id});
+}
+
+void ClientImpl::protocol_violation(ReasonCode reason, std::string why) {
+  if (version_ == ProtocolVersion::v5) send(codec::Disconnect{.reason_code = reason});
+  // The DISCONNECT is flushed before the socket closes.
+  conn_->close_after_flush = true;
+  conn_->error = Error{ErrorKind::protocol_error, reason, std::move(why)};
+  schedule_flush(conn_);
 }
 
 void ClientImpl::ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection) {
@@ -348,12 +378,18 @@ void ClientImpl::send_publish(Outgoing& out, bool dup) {
   send(publish);
 }
 
-Error ClientImpl::check_publish(const Message& message) const {
+// What can be checked without the connection: the topic and the QoS.
+Error check_message(const Message& message) {
   if (auto e = topic::validate_name(message.topic); e != topic::TopicError::ok)
     return Error{ErrorKind::invalid_argument, ReasonCode::topic_name_invalid,
                  "invalid topic '" + message.topic + "': " + std::string(topic::to_string(e))};
   if (static_cast<unsigned>(message.qos) > 2)
     return Error{ErrorKind::invalid_argument, ReasonCode::success, "QoS must be 0, 1 or 2"};
+  return {};
+}
+
+Error ClientImpl::check_publish(const Message& message) const {
+  if (Error e = check_message(message)) return e;
   if (conn_ && connack_.maximum_packet_size != 0) {
     // The broker's Maximum Packet Size [MQTT-3.1.2-24]; a rough upper bound of the
     // header is enough to refuse early rather than be disconnected.
@@ -378,6 +414,7 @@ std::uint16_t ClientImpl::allocate_packet_id() {
 
 void ClientImpl::complete(std::list<Outgoing>::iterator it, PublishResult result) {
   ids_in_use_.erase(it->packet_id);
+  forget_stored(*it);
   auto done = std::move(it->done);
   inflight_.erase(it);
   if (done) done(std::move(result));
@@ -391,13 +428,15 @@ void ClientImpl::pump_queue() {
     Outgoing out = std::move(queue_.front());
     queue_.pop_front();
     if (Error e = check_publish(out.message)) {
+      forget_stored(out);
       if (out.done) out.done({std::move(e), ReasonCode::success});
       continue;
     }
-    out.packet_id = allocate_packet_id();
+    assign_packet_id(out);
     inflight_.push_back(std::move(out));
     send_publish(inflight_.back(), false);
   }
+  check_drained();
 }
 
 void ClientImpl::send_subscribe(PendingSubscribe pending) {
@@ -410,6 +449,16 @@ void ClientImpl::send_subscribe(PendingSubscribe pending) {
                                         .no_local = r.no_local,
                                         .retain_as_published = r.retain_as_published,
                                         .retain_handling = r.retain_handling}});
+  std::vector<codec::UserProperty> users;
+  if (version_ == ProtocolVersion::v5) {
+    // A broker without Subscription Identifiers treats one as a protocol error
+    // (section 3.2.2.3.12); only a restore to such a broker gets here with one.
+    if (pending.properties.subscription_identifier && connack_.subscription_identifiers_available)
+      subscribe.properties.subscription_identifiers = {*pending.properties.subscription_identifier};
+    for (const auto& [name, value] : pending.properties.user_properties)
+      users.push_back({name, value});
+    subscribe.properties.user_properties = users;
+  }
   send(subscribe);
   subscribes_.emplace(id, std::move(pending));
 }
@@ -421,10 +470,31 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
     done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, ReasonCode::success});
     return;
   }
-  asio::post(io_, [this, m = std::move(message), done = std::move(done)]() mutable {
+  std::uint64_t key = 0;
+  if (store_ && message.qos != QoS::at_most_once) {
+    // Written here, on the caller's thread, before publish() returns: the I/O thread
+    // never waits for the disk, and a message publish() accepted is on disk.
+    if (Error e = check_message(message)) return done({std::move(e), ReasonCode::success});
+    auto stored = store_->add(message);
+    if (!stored) {
+      const bool full = stored.error().starts_with("file store full");
+      return done({Error{full ? ErrorKind::queue_full : ErrorKind::store_failed,
+                         full ? ReasonCode::quota_exceeded : ReasonCode::success, stored.error()},
+                   ReasonCode::success});
+    }
+    key = *stored;
+  }
+  asio::post(io_, [this, m = std::move(message), done = std::move(done), key]() mutable {
+    // Stopping: a stored message stays on disk and goes out after the next start.
     if (stopping_)
-      return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-    if (Error e = check_publish(m)) return done({std::move(e), ReasonCode::success});
+      return done({Error{ErrorKind::stopped, ReasonCode::success,
+                         key != 0 ? "client stopped (kept in the file store)" : "client stopped"},
+                   {}});
+    if (Error e = check_publish(m)) {
+      Outgoing refused{std::move(m), {}, 0, false, key};
+      forget_stored(refused);
+      return done({std::move(e), ReasonCode::success});
+    }
     if (m.qos == QoS::at_most_once) {
       if (!conn_ || !conn_->open)
         return done({Error{ErrorKind::not_connected, ReasonCode::success,
@@ -434,19 +504,20 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
       send_publish(out, false);
       return done({});
     }
-    Outgoing out{std::move(m), std::move(done), 0, false};
+    Outgoing out{std::move(m), std::move(done), 0, false, key};
     // While on_connection_up runs (!ready_) new messages go straight out, so the
     // callback may publish and wait; the offline queue follows once it returns.
     const bool direct = conn_ && conn_->open && (!ready_ || queue_.empty()) &&
                         inflight_.size() < connack_.receive_maximum;
     if (direct) {
-      out.packet_id = allocate_packet_id();
+      assign_packet_id(out);
       inflight_.push_back(std::move(out));
       send_publish(inflight_.back(), false);
       return;
     }
     if (queue_.size() >= options_.max_queued) {
       // Dropped, named and reported (STYLE.md 7).
+      forget_stored(out);
       return out.done(
           {Error{ErrorKind::queue_full, ReasonCode::quota_exceeded,
                  "offline queue full (" + std::to_string(options_.max_queued) + " messages)"},
@@ -457,10 +528,12 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
 }
 
 void ClientImpl::subscribe(std::vector<SubscribeRequest> requests,
-                           std::function<void(SubscribeResult)> done) {
+                           std::function<void(SubscribeResult)> done,
+                           SubscribeProperties properties) {
   if (shut_down_)
     return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-  asio::post(io_, [this, r = std::move(requests), done = std::move(done)]() mutable {
+  asio::post(io_, [this, r = std::move(requests), done = std::move(done),
+                   props = std::move(properties)]() mutable {
     if (stopping_)
       return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
     if (r.empty())
@@ -472,30 +545,55 @@ void ClientImpl::subscribe(std::vector<SubscribeRequest> requests,
                    "invalid filter '" + request.filter + "': " + std::string(topic::to_string(e))},
              {}});
     }
+    const bool has_properties = props.subscription_identifier || !props.user_properties.empty();
+    if (has_properties && version_ != ProtocolVersion::v5)
+      return done({Error{ErrorKind::invalid_argument, ReasonCode::success,
+                         "SUBSCRIBE properties need MQTT 5"},
+                   {}});
+    if (props.subscription_identifier) {
+      // 1..268,435,455, a Variable Byte Integer; 0 is a Protocol Error (3.8.2.1.2).
+      const std::uint32_t id = *props.subscription_identifier;
+      if (id == 0 || id > 268'435'455)
+        return done(
+            {Error{ErrorKind::invalid_argument, ReasonCode::success,
+                   "Subscription Identifier must be 1..268435455, not " + std::to_string(id)},
+             {}});
+      if (conn_ && conn_->open && !connack_.subscription_identifiers_available)
+        return done(
+            {Error{ErrorKind::invalid_argument, ReasonCode::subscription_identifiers_not_supported,
+                   "the broker does not support Subscription Identifiers"},
+             {}});
+    }
     if (!conn_ || !conn_->open) {
       // Sent right after the next CONNACK; the caller hears back on its SUBACK.
-      deferred_subscribes_.push_back({std::move(r), std::move(done)});
+      deferred_subscribes_.push_back({std::move(r), std::move(done), std::move(props)});
       return;
     }
-    send_subscribe({std::move(r), std::move(done)});
+    send_subscribe({std::move(r), std::move(done), std::move(props)});
   });
 }
 
 void ClientImpl::unsubscribe(std::vector<std::string> filters,
-                             std::function<void(UnsubscribeResult)> done) {
+                             std::function<void(UnsubscribeResult)> done,
+                             UnsubscribeProperties properties) {
   if (shut_down_)
     return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
-  asio::post(io_, [this, f = std::move(filters), done = std::move(done)]() mutable {
+  asio::post(io_, [this, f = std::move(filters), done = std::move(done),
+                   props = std::move(properties)]() mutable {
     if (stopping_)
       return done({Error{ErrorKind::stopped, ReasonCode::success, "client stopped"}, {}});
     if (f.empty())
       return done({Error{ErrorKind::invalid_argument, ReasonCode::success, "no topic filter"}, {}});
+    if (!props.user_properties.empty() && version_ != ProtocolVersion::v5)
+      return done({Error{ErrorKind::invalid_argument, ReasonCode::success,
+                         "UNSUBSCRIBE properties need MQTT 5"},
+                   {}});
     for (const auto& filter : f)
       subscriptions_.erase(filter);
     // Deferred while disconnected: a resumed session still holds the subscription.
     if (!conn_ || !conn_->open)
-      return deferred_unsubscribes_.push_back({std::move(f), std::move(done)});
-    send_unsubscribe({std::move(f), std::move(done)});
+      return deferred_unsubscribes_.push_back({std::move(f), std::move(done), std::move(props)});
+    send_unsubscribe({std::move(f), std::move(done), std::move(props)});
   });
 }
 
@@ -505,6 +603,12 @@ void ClientImpl::send_unsubscribe(PendingUnsubscribe pending) {
   unsubscribe.packet_id = id;
   for (const auto& filter : pending.filters)
     unsubscribe.filters.push_back(filter);
+  std::vector<codec::UserProperty> users;
+  if (version_ == ProtocolVersion::v5) {
+    for (const auto& [name, value] : pending.properties.user_properties)
+      users.push_back({name, value});
+    unsubscribe.properties.user_properties = users;
+  }
   send(unsubscribe);
   unsubscribes_.emplace(id, std::move(pending));
 }

@@ -49,7 +49,22 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context(
     const TlsOptions& options) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   // TLS 1.2 is the oldest version still considered safe (RFC 8996 retires 1.0 and 1.1).
-  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  int min_version = TLS1_2_VERSION;
+  if (options.min_version == "tlsv1.3")
+    min_version = TLS1_3_VERSION;
+  else if (options.min_version == "tlsv1.1" || options.min_version == "tlsv1")
+    return unexpected("TLS version '" + options.min_version +
+                      "' is not supported: TLS 1.0 and 1.1 are deprecated (RFC 8996)");
+  else if (!options.min_version.empty() && options.min_version != "tlsv1.2")
+    return unexpected("unknown TLS version '" + options.min_version + "' (tlsv1.2 or tlsv1.3)");
+  SSL_CTX_set_min_proto_version(context->native_handle(), min_version);
+  // Both return 0 when the list selects no cipher at all.
+  if (!options.ciphers.empty() &&
+      SSL_CTX_set_cipher_list(context->native_handle(), options.ciphers.c_str()) != 1)
+    return unexpected("no usable TLS 1.2 cipher in '" + options.ciphers + "'");
+  if (!options.ciphersuites.empty() &&
+      SSL_CTX_set_ciphersuites(context->native_handle(), options.ciphersuites.c_str()) != 1)
+    return unexpected("no usable TLS 1.3 cipher suite in '" + options.ciphersuites + "'");
   context->set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code ec;
   if (options.ca_file.empty() && options.ca_path.empty()) {

@@ -28,6 +28,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
       return "protocol error";
     case ErrorKind::stopped:
       return "stopped";
+    case ErrorKind::store_failed:
+      return "store failed";
   }
   return "unknown error";
 }

@@ -41,9 +41,10 @@ def wait_port(port, timeout=WAIT):
 
 class Mosquitto:
     """mosquitto listening on 127.0.0.1:port, anonymous access allowed. `listeners`
-    adds more: a list of (port, config lines) pairs, e.g. a TLS or WebSocket listener."""
+    adds more: a list of (port, config lines) pairs, e.g. a TLS or WebSocket listener.
+    `env`: the broker's environment (e.g. OPENSSL_CONF)."""
 
-    def __init__(self, port=None, listeners=()):
+    def __init__(self, port=None, listeners=(), env=None):
         self.port = port or free_port()
         fd, self.config = tempfile.mkstemp(prefix="mosquitto-", suffix=".conf")
         with os.fdopen(fd, "w") as f:
@@ -54,7 +55,7 @@ class Mosquitto:
             f.write("listener %d 127.0.0.1\n" % self.port)
             for extra_port, lines in listeners:
                 f.write("listener %d 127.0.0.1\n%s\n" % (extra_port, lines))
-        self.process = subprocess.Popen([MOSQUITTO, "-c", self.config],
+        self.process = subprocess.Popen([MOSQUITTO, "-c", self.config], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port)
         for extra_port, _ in listeners:

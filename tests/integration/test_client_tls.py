@@ -3,6 +3,8 @@ throwaway CA and certificates made by the openssl CLI in the test's tmp_path. Th
 failure cases run the same command line with mosquitto_pub and compare exit codes.
 mosquitto_pub exits 8 (MOSQ_ERR_TLS) when the handshake fails after connect() has
 returned and 1 when it fails inside it, depending on timing; cicada exits 8."""
+import os
+
 import pytest
 
 from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
@@ -127,3 +129,58 @@ def test_bad_tls_files_are_clear_errors(certs, client_tools):
                 certs["client.crt"], "-t", "t", "-m", "x"])
     assert half.returncode == 1
     assert b"Both certfile and keyfile" in half.stderr, half.stderr
+
+
+@pytest.fixture
+def tls12_broker(certs, tmp_path):
+    """mosquitto speaking at most TLS 1.2: its listener's tls_version is only a
+    minimum, so OpenSSL's own configuration (MaxProtocol) caps it. .tls12 offers
+    OpenSSL's ciphers, .one_cipher a single one."""
+    conf = tmp_path / "openssl-tls12.cnf"
+    conf.write_text("openssl_conf = init\n[init]\nssl_conf = ssl\n[ssl]\n"
+                    "system_default = tls\n[tls]\nMaxProtocol = TLSv1.2\n")
+    ports = {"tls12": free_port(), "one_cipher": free_port()}
+    m = Mosquitto(listeners=[
+        (ports["tls12"], tls_listener(certs)),
+        (ports["one_cipher"], tls_listener(certs) + "\nciphers ECDHE-ECDSA-AES256-GCM-SHA384"),
+    ], env=dict(os.environ, OPENSSL_CONF=str(conf)))
+    for name, port in ports.items():
+        setattr(m, name, port)
+    yield m
+    m.stop()
+
+
+@pytest.mark.parametrize("tool", ["cicada-pub", "mosquitto_pub"])
+def test_tls_version(tls12_broker, certs, client_tools, tool):
+    binary = client_tools.get(tool, MOSQUITTO_PUB)
+    base = [binary, "-h", "localhost", "-p", str(tls12_broker.tls12), "--cafile", certs["ca.crt"],
+            "-t", "tls/v", "-m", "x", "-q", "1"]
+    assert run(base).returncode == 0
+    assert run(base + ["--tls-version", "tlsv1.2"]).returncode == 0
+    # Asking for at least 1.3 from a 1.2-only listener: the handshake fails.
+    refused = run(base + ["--tls-version", "tlsv1.3"])
+    assert refused.returncode in ((8,) if tool == "cicada-pub" else (1, 8)), refused.stderr
+    if tool == "cicada-pub":
+        assert b"TLS failed" in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize("tool", ["cicada-pub", "mosquitto_pub"])
+def test_ciphers(tls12_broker, certs, client_tools, tool):
+    binary = client_tools.get(tool, MOSQUITTO_PUB)
+    base = [binary, "-h", "localhost", "-p", str(tls12_broker.one_cipher), "--cafile",
+            certs["ca.crt"], "-t", "tls/c", "-m", "x", "-q", "1"]
+    assert run(base + ["--ciphers", "ECDHE-ECDSA-AES256-GCM-SHA384"]).returncode == 0
+    # No cipher in common with the listener's one.
+    other = run(base + ["--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256"])
+    assert other.returncode in ((8,) if tool == "cicada-pub" else (1, 8)), other.stderr
+
+
+def test_tls_flag_errors(certs, client_tools):
+    pub = client_tools["cicada-pub"]
+    base = [pub, "-t", "t", "-m", "x"]
+    bad_list = run(base + ["--cafile", certs["ca.crt"], "--ciphers", "NO-SUCH-CIPHER"])
+    assert bad_list.returncode == 1 and b"no usable TLS 1.2 cipher" in bad_list.stderr
+    old = run(base + ["--cafile", certs["ca.crt"], "--tls-version", "tlsv1.1"])
+    assert old.returncode == 1 and b"deprecated" in old.stderr, old.stderr
+    plain = run(base + ["--tls-version", "tlsv1.3"])
+    assert plain.returncode == 1 and b"need TLS" in plain.stderr, plain.stderr

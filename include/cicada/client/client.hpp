@@ -60,6 +60,11 @@ class Client {
   void on_connection_down(std::function<void(const Error&)> callback);
   void on_reconnecting(std::function<void(std::uint32_t attempt, const std::string& uri)> callback);
 
+  // With ClientOptions::store: a stored message file that could not be read (it is
+  // skipped and renamed *.corrupt) or a state change that could not be written. Run
+  // on the callback thread; set it before start(), which reports what opening found.
+  void on_store_error(std::function<void(const std::string&)> callback);
+
   // Inbound routing (see router.hpp); may be changed at any time.
   void route(std::string filter, MessageHandler handler);
   void unroute(std::string_view filter);
@@ -75,8 +80,16 @@ class Client {
   std::future<PublishResult> publish(Message message);
   std::future<SubscribeResult> subscribe(std::vector<SubscribeRequest> requests);
   std::future<SubscribeResult> subscribe(std::string filter, QoS qos = QoS::at_most_once);
+  // MQTT 5: with a Subscription Identifier and/or User Properties, remembered with the
+  // filters and sent again when subscriptions are restored. invalid_argument with MQTT
+  // 3.1.1, for an identifier of 0 or above 268,435,455, or when the broker said it has
+  // no Subscription Identifiers (reason 0xA1).
+  std::future<SubscribeResult> subscribe(std::vector<SubscribeRequest> requests,
+                                         SubscribeProperties properties);
   // Forgets the filters (they are not restored) and unsubscribes when connected.
   std::future<UnsubscribeResult> unsubscribe(std::vector<std::string> filters);
+  std::future<UnsubscribeResult> unsubscribe(std::vector<std::string> filters,
+                                             UnsubscribeProperties properties);
 
   // Completion-token forms: a callback, boost::asio::use_awaitable, use_future, ...
   // The handler runs on its associated executor, by default the callback thread.
@@ -97,12 +110,30 @@ class Client {
         token, std::move(requests));
   }
   template <class Token>
+  auto async_subscribe(std::vector<SubscribeRequest> requests, SubscribeProperties properties,
+                       Token&& token) {
+    return boost::asio::async_initiate<Token, void(SubscribeResult)>(
+        [this](auto handler, std::vector<SubscribeRequest> r, SubscribeProperties p) {
+          subscribe_with(std::move(r), wrap<SubscribeResult>(std::move(handler)), std::move(p));
+        },
+        token, std::move(requests), std::move(properties));
+  }
+  template <class Token>
   auto async_unsubscribe(std::vector<std::string> filters, Token&& token) {
     return boost::asio::async_initiate<Token, void(UnsubscribeResult)>(
         [this](auto handler, std::vector<std::string> f) {
           unsubscribe_with(std::move(f), wrap<UnsubscribeResult>(std::move(handler)));
         },
         token, std::move(filters));
+  }
+  template <class Token>
+  auto async_unsubscribe(std::vector<std::string> filters, UnsubscribeProperties properties,
+                         Token&& token) {
+    return boost::asio::async_initiate<Token, void(UnsubscribeResult)>(
+        [this](auto handler, std::vector<std::string> f, UnsubscribeProperties p) {
+          unsubscribe_with(std::move(f), wrap<UnsubscribeResult>(std::move(handler)), std::move(p));
+        },
+        token, std::move(filters), std::move(properties));
   }
 
   // Sends DISCONNECT (reason `reason`; 0x04 asks the broker to publish the Will),
@@ -115,6 +146,11 @@ class Client {
   // is not acknowledged (the broker sends it again); a QoS 2 one is, on the new
   // connection, and is not delivered twice. No effect for QoS 0.
   void ack(const ReceivedMessage& message);
+
+  // Fulfilled once no QoS 1/2 message is queued or in flight (including those the
+  // file store brought back), or when the client stops. For "send everything, then
+  // disconnect".
+  std::future<void> drain();
 
   bool connected() const noexcept;
   // The callback thread's executor.
@@ -137,8 +173,10 @@ class Client {
   }
 
   void publish_with(Message message, Completion<PublishResult> done);
-  void subscribe_with(std::vector<SubscribeRequest> requests, Completion<SubscribeResult> done);
-  void unsubscribe_with(std::vector<std::string> filters, Completion<UnsubscribeResult> done);
+  void subscribe_with(std::vector<SubscribeRequest> requests, Completion<SubscribeResult> done,
+                      SubscribeProperties properties = {});
+  void unsubscribe_with(std::vector<std::string> filters, Completion<UnsubscribeResult> done,
+                        UnsubscribeProperties properties = {});
 
   std::shared_ptr<ClientImpl> impl_;
 };

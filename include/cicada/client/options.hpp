@@ -34,6 +34,35 @@ struct TlsOptions {
   // Skip the check that the certificate names the host we connect to (mosquitto's
   // --insecure). The chain is still verified. For tests only.
   bool insecure = false;
+  // Oldest protocol version offered: "tlsv1.2" (default; also empty) or "tlsv1.3", as
+  // mosquitto's --tls-version spells them. 1.0 and 1.1 are refused (RFC 8996).
+  std::string min_version;
+  // OpenSSL cipher list for TLS 1.2 (e.g. "ECDHE-ECDSA-AES256-GCM-SHA384:!aNULL") and
+  // the TLS 1.3 cipher suites ("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  // empty: OpenSSL's defaults. A list that selects nothing fails start().
+  std::string ciphers;
+  std::string ciphersuites;
+};
+
+// The optional file store (like Paho's file persistence): QoS 1/2 messages accepted by
+// publish() are written to <directory>/<client id>/, one file per message, before
+// publish() returns, and removed when the broker has acknowledged them, so messages
+// queued or in flight survive a restart or crash of the client process. The next
+// Client with the same directory and client id sends them again after its CONNACK:
+// those in flight first (same packet id, DUP set when the session was resumed; a QoS 2
+// message past PUBREC resumes with PUBREL), then those queued, then new ones.
+// Needs a client id and a persistent session (clean_start = false and, with MQTT 5,
+// a session_expiry_interval > 0), else start() fails with invalid_argument.
+struct FileStoreOptions {
+  std::string directory;  // empty: no file store
+  // none: write(2) only; survives the process being killed, not the machine losing
+  // power. always: fsync(2) the file and its directory on every write, rename and
+  // removal (slow: one disk flush per message and per state change).
+  enum class Sync : std::uint8_t { none, always };
+  Sync sync = Sync::none;
+  // Bound on the stored messages' bytes (topic + payload + properties); a publish
+  // past it fails with queue_full.
+  std::size_t max_bytes = 256 * 1024 * 1024;
 };
 
 struct ClientOptions {
@@ -69,9 +98,14 @@ struct ClientOptions {
   bool restore_subscriptions = true;
   // QoS 1/2 messages waiting for a connection or for the broker's Receive Maximum.
   std::size_t max_queued = 10'000;
+  FileStoreOptions store;  // off unless store.directory is set
   // MQTT 5: give the most-published topics aliases when the broker allows them
   // (its Topic Alias Maximum), so repeated topics are not sent in full.
   bool topic_aliases = true;
+  // MQTT 5: our Topic Alias Maximum, sent in CONNECT, so the broker may replace
+  // repeated topics toward us with aliases; they are resolved per connection
+  // [MQTT-3.3.2-10], in a table of at most 1 MiB of topics. 0 turns inbound aliases off.
+  std::uint16_t topic_alias_maximum = 16;
   // Inbound QoS 1/2 are acknowledged only when the application calls Client::ack(),
   // so a message is not acknowledged before it has been processed. Acks go out in
   // the order the messages arrived [MQTT-4.6.0-2].

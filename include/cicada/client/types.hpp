@@ -36,6 +36,7 @@ enum class ErrorKind : std::uint8_t {
   invalid_argument,  // bad topic, filter, QoS or URI
   protocol_error,    // the broker broke the protocol
   stopped,           // the client was stopped before the operation completed
+  store_failed,      // the file store could not write the message (see the message)
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;
@@ -93,6 +94,20 @@ struct SubscribeRequest {
   codec::RetainHandling retain_handling = codec::RetainHandling::send_on_subscribe;
 };
 
+// MQTT 5 properties of one SUBSCRIBE (section 3.8.2.1), shared by its filters. The
+// Subscription Identifier comes back in MessageProperties::subscription_identifiers of
+// every message those filters match [MQTT-3.3.4-3].
+struct SubscribeProperties {
+  std::optional<std::uint32_t> subscription_identifier;  // 1..268,435,455
+  std::vector<std::pair<std::string, std::string>> user_properties;
+  bool operator==(const SubscribeProperties&) const = default;
+};
+
+// MQTT 5 properties of one UNSUBSCRIBE (section 3.10.2.1).
+struct UnsubscribeProperties {
+  std::vector<std::pair<std::string, std::string>> user_properties;
+};
+
 struct PublishResult {
   Error error;
   // PUBACK / PUBREC reason (QoS 1 / 2); success for QoS 0 once written.
@@ -122,6 +137,7 @@ struct ConnackInfo {
   QoS maximum_qos = QoS::exactly_once;
   bool retain_available = true;
   std::uint16_t topic_alias_maximum = 0;
+  bool subscription_identifiers_available = true;
   std::optional<std::uint16_t> server_keep_alive;
 };
 

@@ -68,6 +68,34 @@ TEST(Transport, BadTlsFilesFailStartBeforeConnecting) {
       << refused.error.message;
 }
 
+TEST(Transport, BadTlsVersionOrCipherListFailsStart) {
+  auto refused = [](TlsOptions tls) {
+    ClientOptions options;
+    options.servers = {"mqtts://127.0.0.1:1"};
+    options.tls = std::move(tls);
+    Client client(options);
+    auto result = client.start().get();
+    EXPECT_EQ(result.error.kind, ErrorKind::invalid_argument);
+    return result.error.message;
+  };
+  EXPECT_NE(refused({.min_version = "tlsv1.1"}).find("RFC 8996"), std::string::npos);
+  EXPECT_NE(refused({.min_version = "tls9"}).find("unknown TLS version 'tls9'"), std::string::npos);
+  EXPECT_NE(refused({.ciphers = "NO-SUCH-CIPHER"}).find("no usable TLS 1.2 cipher"),
+            std::string::npos);
+  EXPECT_NE(refused({.ciphersuites = "TLS_NO_SUCH"}).find("no usable TLS 1.3 cipher suite"),
+            std::string::npos);
+  // Valid settings get as far as connecting (nothing listens on port 1).
+  ClientOptions options;
+  options.servers = {"mqtts://127.0.0.1:1"};
+  options.retry_initial_connect = false;
+  options.tls = {.min_version = "tlsv1.3",
+                 .ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256",
+                 .ciphersuites = "TLS_AES_256_GCM_SHA384"};
+  Client client(options);
+  auto result = client.start().get();
+  EXPECT_EQ(result.error.kind, ErrorKind::connect_failed) << result.error.describe();
+}
+
 TEST(Transport, TlsSettingsAreIgnoredWithoutATlsServer) {
   // Only mqtts:// and wss:// build a TLS context, so a plain server list does not
   // fail on TLS files it never uses.
