@@ -80,6 +80,7 @@ class Running:
         self.err = queue.Queue()
         self.out_lines = []
         self.err_lines = []
+        self.out_done = False  # the pump's end marker was taken by drain_out
         for stream, q in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
             threading.Thread(target=self._pump, args=(stream, q), daemon=True).start()
 
@@ -100,6 +101,8 @@ class Running:
             except queue.Empty:
                 continue
             if line is None:
+                if q is self.out:
+                    self.out_done = True
                 break
             seen.append(line)
             if predicate(line):
@@ -113,15 +116,23 @@ class Running:
     def wait_err(self, predicate, timeout=WAIT):
         return self._wait(self.err, self.err_lines, predicate, timeout)
 
-    def drain_out(self):
-        while True:
+    def drain_out(self, timeout=WAIT):
+        """The stdout lines so far. Once the process has ended, all of them: its last lines
+        may still be in the pipe, not yet read by the pump thread, so wait for the end."""
+        ended = self.process.poll() is not None
+        deadline = time.time() + timeout
+        while not self.out_done:
             try:
-                line = self.out.get_nowait()
+                line = self.out.get(timeout=0.1) if ended else self.out.get_nowait()
             except queue.Empty:
-                return self.out_lines
+                if not ended or time.time() > deadline:
+                    break
+                continue
             if line is None:
-                return self.out_lines
-            self.out_lines.append(line)
+                self.out_done = True
+            else:
+                self.out_lines.append(line)
+        return self.out_lines
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.process.poll() is None:
