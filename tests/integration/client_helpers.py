@@ -80,9 +80,11 @@ class Running:
         self.err = queue.Queue()
         self.out_lines = []
         self.err_lines = []
-        self.out_done = False  # the pump's end marker was taken by drain_out
-        for stream, q in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
-            threading.Thread(target=self._pump, args=(stream, q), daemon=True).start()
+        self.pumps = [threading.Thread(target=self._pump, args=(stream, q), daemon=True)
+                      for stream, q in ((self.process.stdout, self.out),
+                                        (self.process.stderr, self.err))]
+        for pump in self.pumps:
+            pump.start()
 
     @staticmethod
     def _pump(stream, q):
@@ -101,8 +103,6 @@ class Running:
             except queue.Empty:
                 continue
             if line is None:
-                if q is self.out:
-                    self.out_done = True
                 break
             seen.append(line)
             if predicate(line):
@@ -119,20 +119,16 @@ class Running:
     def drain_out(self, timeout=WAIT):
         """The stdout lines so far. Once the process has ended, all of them: its last lines
         may still be in the pipe, not yet read by the pump thread, so wait for the end."""
-        ended = self.process.poll() is not None
-        deadline = time.time() + timeout
-        while not self.out_done:
+        if self.process.poll() is not None:
+            self.pumps[0].join(timeout)  # the stdout pump ends at the pipe's end
+        while True:
             try:
-                line = self.out.get(timeout=0.1) if ended else self.out.get_nowait()
+                line = self.out.get_nowait()
             except queue.Empty:
-                if not ended or time.time() > deadline:
-                    break
-                continue
+                return self.out_lines
             if line is None:
-                self.out_done = True
-            else:
-                self.out_lines.append(line)
-        return self.out_lines
+                return self.out_lines
+            self.out_lines.append(line)
 
     def stop(self, sig=signal.SIGTERM, timeout=10):
         if self.process.poll() is None:
