@@ -39,8 +39,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
  public:
   // `listener` counts the connection among its open connections while it lives;
   // `layer` is null for plain TCP.
-  Connection(Worker& worker, boost::asio::ip::tcp::socket socket,
-             std::shared_ptr<ListenerInfo> listener,
+  Connection(Worker& worker, net::Socket socket, std::shared_ptr<ListenerInfo> listener,
              std::unique_ptr<net::StreamLayer> layer = nullptr);
   ~Connection() override;
 
@@ -66,9 +65,16 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // The worker stopped being throttled: read what waited meanwhile.
   void resume_after_stall();
 
-  const std::string& client_id() const noexcept { return client_id_; }
+  // While a session is attached its handle holds the id; the connection's own copy is
+  // for the time before (CONNECT, authentication) and after (closing).
+  const std::string& client_id() const noexcept {
+    return session_ != nullptr ? session_->client_id() : client_id_;
+  }
   bool closed() const noexcept { return state_ == State::closed; }
   Session* session() const noexcept { return session_; }
+  // Its index in the worker's list of connections, kept by the worker (adopt/forget).
+  std::uint32_t worker_slot() const noexcept { return worker_slot_; }
+  void set_worker_slot(std::uint32_t slot) noexcept { worker_slot_ = slot; }
 
  private:
   enum class State : std::uint8_t { awaiting_connect, authenticating, connected, closing, closed };
@@ -136,7 +142,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // Members are ordered so that the small ones share words: every byte here is paid
   // once per connection (docs/performance.md, idle connections).
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  net::Socket socket_;
   std::unique_ptr<net::StreamLayer> layer_;  // null for plain TCP
   std::shared_ptr<ListenerInfo> listener_;
   codec::Parser parser_;
@@ -167,6 +173,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::unique_ptr<Output> out_;
 
   // Session and CONNECT state
+  // Emptied while a session is attached (client_id()): an id longer than the string's
+  // inline buffer, as most are, would otherwise be on the heap twice per connection.
   std::string client_id_;
   // Only for clients that give a username: kept off the connections that do not.
   std::unique_ptr<const std::string> username_;
@@ -175,10 +183,11 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
                                              // it is large and idle connections are many)
   SharedBuffer connect_owner_;
   MessagePtr will_;  // compact copy of the Will, once connected
-  // While connected: when the last packet came (keep-alive); while closing: when
-  // close() began (the flush grace period); the states never overlap.
+  // While awaiting CONNECT: when the socket was accepted (no packet has come yet;
+  // the first one is the CONNECT, which ends that state); while connected: when the
+  // last packet came (keep-alive); while closing: when close() began (the flush grace
+  // period). The states never overlap.
   TimePoint last_packet_at_;
-  TimePoint accepted_at_;
   // Each table only once used: the inbound one once the client sends a Topic Alias,
   // the outbound one for clients that accept aliases. Most do neither.
   std::unique_ptr<protocol::InboundTopicAliases> inbound_aliases_;
@@ -191,8 +200,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::uint16_t keep_alive_ = 0;  // seconds; 0 = none
   std::uint32_t will_delay_ = 0;
   std::uint32_t client_max_packet_size_ = 268'435'460;
-  std::uint32_t session_expiry_at_connect_ = 0;
-  std::uint32_t requested_expiry_ = 0;
+  std::uint32_t worker_slot_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
   // One bit each: a bool would take a byte of every connection.
   bool write_in_flight_ : 1 = false;  // waiting for the socket to take more
@@ -205,7 +213,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool superuser_ : 1 = false;  // authentication said so: authorization is skipped
   bool assigned_id_ : 1 = false;
   bool server_keep_alive_changed_ : 1 = false;
-  std::uint8_t refusals_logged_ = 0;  // Refusal bits
+  bool connect_expiry_zero_ : 1 = false;  // CONNECT's Session Expiry Interval was 0
+  std::uint8_t refusals_logged_ : 3 = 0;  // Refusal bits, beside the flags above
   // Only when mqtt.messages_rate or mqtt.bytes_rate is set: kept off other connections.
   struct PublishLimit {
     std::optional<TokenBucket> messages;

@@ -143,7 +143,7 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   if (too_deep) note_refusal(Refusal::topic_levels, "PUBLISH topic above mqtt.max_topic_levels");
   if (sys || too_deep || too_long) {
     if (sys)
-      spdlog::debug("client {}: PUBLISH to {} refused ($SYS is the broker's)", client_id_, topic);
+      spdlog::debug("client {}: PUBLISH to {} refused ($SYS is the broker's)", client_id(), topic);
     if (publish.qos == QoS::exactly_once && !v5()) {
       // 3.1.1 has no refusal code: complete the exchange so the client stops resending.
       session_->receive_qos2(publish.packet_id, worker_.now());
@@ -172,7 +172,7 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   };
   auto answer = std::make_shared<Answer>();
   AccessRequest request{
-      .client_id = client_id_,
+      .client_id = client_id(),
       .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
       .topic = std::string(topic),
       .action = Action::publish,
@@ -303,7 +303,7 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
   Worker* worker = &worker_;
   for (std::size_t i = 0; i < count; ++i) {
     AccessRequest request{
-        .client_id = client_id_,
+        .client_id = client_id(),
         .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
         .topic = pending->filters[i],
         .action = Action::subscribe,
@@ -418,7 +418,7 @@ void Connection::on_unsubscribe(const codec::Unsubscribe& unsubscribe) {
 void Connection::on_disconnect(const codec::Disconnect& disconnect) {
   if (v5() && disconnect.properties.session_expiry_interval) {
     // [MQTT-3.14.2-2] a session that was to end at once cannot be made to live on.
-    if (session_expiry_at_connect_ == 0 && *disconnect.properties.session_expiry_interval != 0) {
+    if (connect_expiry_zero_ && *disconnect.properties.session_expiry_interval != 0) {
       return protocol_violation(ReasonCode::protocol_error,
                                 "Session Expiry Interval set on DISCONNECT after 0 on CONNECT");
     }
@@ -447,8 +447,8 @@ void Connection::note_refusal(Refusal kind, std::string_view what) {
   // fill the log.
   const auto bit = static_cast<std::uint8_t>(kind);
   if ((refusals_logged_ & bit) != 0) return;
-  refusals_logged_ |= bit;
-  spdlog::info("client {} ({}): refused: {} (logged once per connection)", client_id_, peer(),
+  refusals_logged_ = (refusals_logged_ | bit) & 0x7;  // the field is 3 bits wide
+  spdlog::info("client {} ({}): refused: {} (logged once per connection)", client_id(), peer(),
                what);
 }
 
