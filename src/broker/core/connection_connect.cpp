@@ -179,7 +179,37 @@ void Connection::refuse_after_delay(ReasonCode reason) {
 }
 
 void Connection::continue_connect() {
-  worker_.open_session(*this, client_id_, clean_start_);
+  if (!connect_->will || worker_.auth().allows_everything()) {
+    worker_.open_session(*this, client_id_, clean_start_);
+    return;
+  }
+  // The Will is a PUBLISH asked for in advance. Mosquitto and EMQX authorize it when
+  // they would publish it and drop it when denied, the connection unaffected; Cicada
+  // asks at CONNECT, while the client is there to ask about (the answer comes from the
+  // ACL as it is now: a reload before the Will is due does not change it).
+  const codec::Will& will = *connect_->will;
+  AccessRequest request{
+      .client_id = client_id_,
+      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
+      .topic = std::string(will.topic),
+      .action = Action::publish,
+      .qos = static_cast<std::uint8_t>(will.qos),
+      .retain = will.retain,
+      .superuser = superuser_};
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Worker* worker = &worker_;
+  worker_.auth().authorize(request, [weak, worker](bool allowed) {
+    worker->post([weak, allowed](Worker&) {
+      auto self = weak.lock();
+      if (!self || self->closed()) return;
+      if (!allowed) {
+        spdlog::info("client {} ({}): will to {} not authorized, discarded", self->client_id_,
+                     self->peer(), self->connect_->will->topic);
+        self->connect_->will.reset();
+      }
+      self->worker_.open_session(*self, self->client_id_, self->clean_start_);
+    });
+  });
 }
 
 void Connection::on_session_ready(Session& session, bool present) {

@@ -2,6 +2,7 @@
 // UNSUBSCRIBE, PINGREQ, DISCONNECT; and what a malformed packet costs the client.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <cicada/codec/utf8.hpp>
@@ -207,6 +208,12 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
 }
 
 void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed) {
+  if (!allowed && worker_.config().authorization_deny_disconnect) {
+    // authorization.deny_action = "disconnect" (EMQX): no acknowledgement, the
+    // connection ends (MQTT 5: DISCONNECT 0x87 first).
+    return close("publish to " + std::string(publish.topic) + " not authorized",
+                 ReasonCode::not_authorized);
+  }
   if (!allowed) {
     // MQTT 5: PUBACK/PUBREC 0x87; 3.1.1 has no refusal: the message is dropped.
     if (publish.qos == QoS::exactly_once && !v5())
@@ -326,6 +333,12 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
 void Connection::finish_subscribe(const codec::Subscribe& subscribe,
                                   const std::vector<bool>& allowed) {
   const Config& config = worker_.config();
+  if (config.authorization_deny_disconnect &&
+      std::find(allowed.begin(), allowed.end(), false) != allowed.end()) {
+    // authorization.deny_action = "disconnect": no SUBACK and none of this SUBSCRIBE's
+    // filters take effect; the connection ends (MQTT 5: DISCONNECT 0x87 first).
+    return close("subscribe not authorized", ReasonCode::not_authorized);
+  }
   const TimePoint now = worker_.now();
   codec::Suback suback{.packet_id = subscribe.packet_id};
   const std::uint32_t identifier = subscribe.properties.subscription_identifiers.empty()
