@@ -191,7 +191,7 @@ def test_configured_path_and_query_string(start_broker):
     b"POST /mqtt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n",  # not GET: 405
     b"GET /mqtt HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
     b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n\r\n",  # bad key: 400
-    b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04test\r\n\r\n",  # MQTT, not HTTP: 400
+    b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04test",  # MQTT, not HTTP: 400 at once
 ], ids=["no-upgrade", "post", "bad-key", "mqtt-bytes"])
 def test_malformed_upgrade_gets_an_http_error_and_is_closed(ws_broker, request_bytes):
     raw = RawWebSocket.connect(ws_broker.ws_port)
