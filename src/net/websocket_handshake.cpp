@@ -65,6 +65,25 @@ bool valid_key(std::string_view key) noexcept {
   });
 }
 
+// RFC 9110 §5.6.2: the characters of a token, such as the request's method.
+bool is_tchar(std::uint8_t c) noexcept {
+  static constexpr std::string_view others = "!#$%&'*+-.^_`|~";
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+         others.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// False once the bytes so far cannot start a request line: its method is a token
+// followed by a space (RFC 9112 §3). Only the first bytes are looked at, so this costs
+// the same however the request arrives.
+bool could_be_request_line(std::span<const std::uint8_t> bytes) noexcept {
+  constexpr std::size_t longest_method_checked = 32;
+  for (std::size_t i = 0; i < bytes.size() && i < longest_method_checked; ++i) {
+    if (bytes[i] == ' ') return i > 0;
+    if (!is_tchar(bytes[i])) return false;
+  }
+  return true;
+}
+
 struct Refusal {
   int status;
   const char* reason;
@@ -115,6 +134,12 @@ Handshake::State Handshake::commit(std::size_t n) {
   if (state_ != State::reading) return state_;
   const std::size_t searched_from = size_ >= 3 ? size_ - 3 : 0;
   size_ += n;
+  // Not HTTP at all (MQTT or TLS sent to a ws port, which never sends "\r\n\r\n"):
+  // refused now rather than after the client's or the broker's timeout.
+  if (!could_be_request_line({buffer_.data(), size_})) {
+    refuse(WebSocketError::bad_request);
+    return state_;
+  }
   // Parse once the header's end is there: scanning only the new bytes keeps a
   // client that sends one byte at a time from costing a parse per byte.
   static constexpr std::string_view end = "\r\n\r\n";

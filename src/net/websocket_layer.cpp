@@ -245,16 +245,22 @@ bool WebSocketLayer::read_buffered() const noexcept {
 std::size_t WebSocketLayer::write_some(Socket& socket, std::span<const iovec> buffers,
                                        boost::system::error_code& error) {
   error.clear();
+  std::size_t total = 0;
+  for (const iovec& buffer : buffers)
+    total += buffer.iov_len;
   if (state_ != State::open) {
-    error = WebSocketError::not_open;
+    // An empty call only flushes what this layer holds (the HTTP response), so a
+    // caller may flush whenever write_pending() says so; data has to wait for the 101.
+    if (total > 0) {
+      error = WebSocketError::not_open;
+    } else {
+      flush_output(socket, error);
+    }
     return 0;
   }
   // Frames already under way (a data frame's rest, a Pong, a Close) go first, whole:
   // a control frame is never cut into a data frame.
   if (!flush_output(socket, error)) return 0;
-  std::size_t total = 0;
-  for (const iovec& buffer : buffers)
-    total += buffer.iov_len;
   if (total == 0) return 0;
   if (close_queued_) {
     error = WebSocketError::closed;

@@ -51,6 +51,7 @@ class WebSocketLayer final : public StreamLayer {
 
   // One binary frame per call of up to max_write_frame bytes; WebSocketError::not_open
   // before the handshake completed, WebSocketError::closed after a Close was queued.
+  // Empty `buffers` only flush what the layer holds, in every state (the 101 too).
   std::size_t write_some(Socket& socket, std::span<const iovec> buffers,
                          boost::system::error_code& error) override;
   Wait write_wants() const noexcept override;

@@ -22,7 +22,8 @@ def pytest_addoption(parser):
 
 class Broker:
     """A running cicada process listening on 127.0.0.1:<port>, and on
-    127.0.0.1:<ssl_port> when its config has an ssl listener there (else None)."""
+    127.0.0.1:<ssl_port> (<ws_port>, <wss_port>) when its config has an ssl (ws, wss)
+    listener there (else None)."""
 
     def __init__(self, binary, args=(), env=None, config=None, listen="127.0.0.1:0"):
         self.binary = binary
@@ -52,10 +53,12 @@ class Broker:
             with open(self.log_path) as f:
                 match = pattern.search(f.read())
             if match:
-                # Listeners are started in order, ssl ones before --listen's tcp one.
+                # Listeners are started in order, the configured ones before --listen's.
                 with open(self.log_path) as f:
-                    ssl = re.search(r"listening on ssl 127\.0\.0\.1:(\d+)", f.read())
-                self.ssl_port = int(ssl.group(1)) if ssl else None
+                    text = f.read()
+                for kind in ("ssl", "ws", "wss"):
+                    found = re.search(r"listening on %s 127\.0\.0\.1:(\d+)" % kind, text)
+                    setattr(self, kind + "_port", int(found.group(1)) if found else None)
                 return int(match.group(1))
             if self.process.poll() is not None:
                 raise RuntimeError("cicada exited early:\n" + self.log())

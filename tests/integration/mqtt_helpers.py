@@ -67,7 +67,8 @@ class PahoClient:
     """
 
     def __init__(self, port, version=V5, client_id=None, clean=True, session_expiry=None,
-                 connect_properties=None, will=None, keepalive=60, connect=True):
+                 connect_properties=None, will=None, keepalive=60, connect=True,
+                 transport="tcp", ws_path="/mqtt"):
         self.port = port
         self.version = version
         self.client_id = unique("paho") if client_id is None else client_id
@@ -90,10 +91,13 @@ class PahoClient:
 
         if version == V5:
             self.client = mqtt.Client(client_id=self.client_id, protocol=V5,
-                                      reconnect_on_failure=False)
+                                      reconnect_on_failure=False, transport=transport)
         else:
             self.client = mqtt.Client(client_id=self.client_id, clean_session=clean,
-                                      protocol=version, reconnect_on_failure=False)
+                                      protocol=version, reconnect_on_failure=False,
+                                      transport=transport)
+        if transport == "websockets":
+            self.client.ws_set_options(path=ws_path)
         if will is not None:
             self.client.will_set(**will)
         self.client.on_connect = self._on_connect

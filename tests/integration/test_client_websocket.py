@@ -1,7 +1,8 @@
 """cicada-pub / cicada-sub over ws:// and wss:// to mosquitto's WebSocket listeners
 (Debian's mosquitto 2.0.11 has libwebsockets built in; it refuses to start with only
-WebSocket listeners, so the plain one from Mosquitto() stays). Messages cross between
-transports, and mosquitto_sub on plain TCP sees what cicada-pub sent over a WebSocket."""
+WebSocket listeners, so the plain one from Mosquitto() stays) and to cicada's own
+[listeners.ws.NAME] / [listeners.wss.NAME]. Messages cross between transports, and
+mosquitto_sub on plain TCP sees what cicada-pub sent over a WebSocket."""
 import pytest
 
 from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
@@ -24,13 +25,38 @@ def ws_broker(certs):
     m.stop()
 
 
+class CicadaWs:
+    """The cicada broker's ws and wss ports under the names the mosquitto fixture uses."""
+
+    def __init__(self, broker):
+        self.broker = broker
+        self.port, self.ws, self.wss = broker.port, broker.ws_port, broker.wss_port
+
+
+def cicada_ws_config(certs, path="/mqtt"):
+    return "\n".join([
+        "[listeners.ws.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
+        "[listeners.wss.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
+        'certfile = "%s"' % certs["server.crt"], 'keyfile = "%s"' % certs["server.key"], ""])
+
+
+@pytest.fixture(params=["mosquitto", "cicada"])
+def any_ws_broker(request, certs, start_broker):
+    """Either broker, with a ws and a wss listener and a plain TCP one."""
+    if request.param == "mosquitto":
+        yield request.getfixturevalue("ws_broker")
+    else:
+        yield CicadaWs(start_broker(config=cicada_ws_config(certs), args=["--threads", "2"]))
+
+
 def url(broker, scheme, topic):
     return "%s://127.0.0.1:%d/%s" % (scheme, getattr(broker, scheme), topic)
 
 
 @pytest.mark.parametrize("version", ["311", "5"])
 @pytest.mark.parametrize("scheme", ["ws", "wss"])
-def test_round_trip(ws_broker, certs, client_tools, scheme, version):
+def test_round_trip(any_ws_broker, certs, client_tools, scheme, version):
+    ws_broker = any_ws_broker
     tls = ["--cafile", certs["ca.crt"]] if scheme == "wss" else []
     sub = Running([client_tools["cicada-sub"], "-L", url(ws_broker, scheme, "ws/+"), "-v",
                    "-C", "2", "-q", "1", "-V", version, "-d", *tls])
@@ -45,7 +71,8 @@ def test_round_trip(ws_broker, certs, client_tools, scheme, version):
     assert sub.drain_out() == ["ws/0 over %s 0" % scheme, "ws/1 over %s 1" % scheme]
 
 
-def test_websocket_to_plain_tcp(ws_broker, client_tools):
+def test_websocket_to_plain_tcp(any_ws_broker, client_tools):
+    ws_broker = any_ws_broker
     sub = Running(["stdbuf", "-oL", MOSQUITTO_SUB, "-p", str(ws_broker.port), "-t", "mix/#",
                    "-v", "-C", "1", "-d"])
     sub.wait_out(lambda line: "SUBACK" in line)
@@ -71,6 +98,21 @@ def test_not_a_websocket_server(ws_broker, client_tools):
                  "ws://127.0.0.1:%d/ws/x" % ws_broker.port, "-m", "x"])
     assert wrong.returncode == 1
     assert b"WebSocket upgrade of /mqtt failed" in wrong.stderr, wrong.stderr
+
+
+def test_cicada_listener_on_another_path_refuses_the_upgrade(certs, start_broker,
+                                                            client_tools):
+    # The tools upgrade at /mqtt; a listener with another mqtt_path answers 404.
+    b = CicadaWs(start_broker(config=cicada_ws_config(certs, path="/elsewhere")))
+    for scheme, tls in (("ws", []), ("wss", ["--cafile", certs["ca.crt"]])):
+        wrong = run([client_tools["cicada-pub"], "-L", url(b, scheme, "p/x"), "-m", "x", *tls])
+        assert wrong.returncode == 1, wrong.stderr
+        assert b"WebSocket upgrade of /mqtt failed" in wrong.stderr, wrong.stderr
+    # TLS to the ws port: no HTTP request, so an HTTP 400 at once, which is no TLS.
+    tls_to_ws = run([client_tools["cicada-pub"], "-L", url(b, "ws", "p/x"), "-m", "x",
+                     "--cafile", certs["ca.crt"]])
+    assert tls_to_ws.returncode != 0
+    assert b"timed out" not in tls_to_ws.stderr, tls_to_ws.stderr
 
 
 @pytest.mark.parametrize("scheme", ["wss", "mqtts"])

@@ -15,9 +15,20 @@
 
 namespace cicada::broker {
 
-// The kinds of [listeners.KIND.NAME] tables. WebSocket (ws, wss) slot in here, each a
-// layer made per accepted connection (src/net) and a few keys of its own.
-enum class ListenerKind { tcp, ssl };
+// The kinds of [listeners.KIND.NAME] tables. Every kind but tcp is a layer made per
+// accepted connection (src/net) and a few keys of its own; wss has those of ssl and ws.
+enum class ListenerKind { tcp, ssl, ws, wss };
+// "tcp", "ssl", "ws", "wss": the KIND of its tables.
+constexpr const char* listener_kind_name(ListenerKind kind) noexcept {
+  constexpr const char* names[] = {"tcp", "ssl", "ws", "wss"};
+  return names[static_cast<int>(kind)];
+}
+constexpr bool uses_tls(ListenerKind kind) noexcept {
+  return kind == ListenerKind::ssl || kind == ListenerKind::wss;
+}
+constexpr bool uses_websocket(ListenerKind kind) noexcept {
+  return kind == ListenerKind::ws || kind == ListenerKind::wss;
+}
 // listeners.ssl.NAME.verify, in this order: verify_none, verify_peer.
 enum class TlsVerify { verify_none, verify_peer };
 // listeners.ssl.NAME.tls_min_version: tlsv1.2, tlsv1.3.
@@ -38,7 +49,8 @@ struct TcpListenerConfig {
   bool allow_anonymous = true;
   std::uint32_t max_conn_rate = 0;  // new connections accepted per second; 0 = no limit
   ListenerKind kind = ListenerKind::tcp;
-  // [listeners.ssl.NAME] only (bind defaults to 0.0.0.0:8883 there).
+  // [listeners.ssl.NAME] and [listeners.wss.NAME] only (bind defaults to 0.0.0.0:8883
+  // and 0.0.0.0:8084 there).
   std::string certfile;    // PEM server certificate, followed by its intermediates
   std::string keyfile;     // PEM private key
   std::string cacertfile;  // PEM CAs that client certificates must chain to
@@ -47,9 +59,15 @@ struct TcpListenerConfig {
   PeerCertAsUsername peer_cert_as_username = PeerCertAsUsername::disabled;
   TlsMinVersion tls_min_version = TlsMinVersion::tls1_2;
   std::string ciphers;  // "" = OpenSSL's defaults
+  // [listeners.ws.NAME] and [listeners.wss.NAME] only (bind 0.0.0.0:8083, 0.0.0.0:8084).
+  std::string mqtt_path = "/mqtt";      // the HTTP path of the upgrade request
+  bool fail_if_no_subprotocol = false;  // refuse an upgrade that offers no "mqtt"
 
-  // "ssl:default"; a tcp listener is known by its bare name, as before ssl existed.
-  std::string id() const { return kind == ListenerKind::tcp ? name : "ssl:" + name; }
+  // "ssl:default", "ws:default"; a tcp listener is known by its bare name, as before ssl
+  // existed.
+  std::string id() const {
+    return kind == ListenerKind::tcp ? name : listener_kind_name(kind) + (":" + name);
+  }
 
   friend bool operator==(const TcpListenerConfig&, const TcpListenerConfig&) = default;
 };

@@ -42,15 +42,17 @@ constexpr std::string_view kEnvironmentPrefix = "CICADA_";
 constexpr std::string_view kTcpListeners = "listeners.tcp.";
 constexpr std::string_view kDefaultListener = "default";
 
-// The [listeners.KIND.NAME] kinds: "tcp", "ssl" (ws and wss come later).
+// The [listeners.KIND.NAME] kinds, in the order of ListenerKind.
 struct KindName {
   ListenerKind kind;
   std::string_view name;
   std::string_view prefix;  // "listeners.ssl."
 };
-constexpr std::array<KindName, 2> kListenerKinds{{
+constexpr std::array<KindName, 4> kListenerKinds{{
     {ListenerKind::tcp, "tcp", "listeners.tcp."},
     {ListenerKind::ssl, "ssl", "listeners.ssl."},
+    {ListenerKind::ws, "ws", "listeners.ws."},
+    {ListenerKind::wss, "wss", "listeners.wss."},
 }};
 
 const KindName* kind_named(std::string_view name) {
@@ -135,15 +137,15 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
   for (const ListenerOption& o : config::listener_options()) {
     candidates.push_back(listener_prefix + std::string(o.key));
   }
-  if (kind != nullptr && kind->kind == ListenerKind::ssl) {
-    for (const ListenerOption& o : config::ssl_listener_options()) {
-      candidates.push_back(listener_prefix + std::string(o.key));
+  if (kind != nullptr) {
+    for (const ListenerOption* o : config::kind_listener_options(kind->kind)) {
+      candidates.push_back(listener_prefix + std::string(o->key));
     }
   }
   if (with_sections) {
     for (std::string_view section :
-         {"listeners", "listeners.tcp", "listeners.ssl", "mqtt", "retainer", "auth",
-          "authorization", "auth.http", "authorization.http", "node", "log"}) {
+         {"listeners", "listeners.tcp", "listeners.ssl", "listeners.ws", "listeners.wss", "mqtt",
+          "retainer", "auth", "authorization", "auth.http", "authorization.http", "node", "log"}) {
       candidates.emplace_back(section);
     }
   }
@@ -331,10 +333,8 @@ class Loader {
     for (const ListenerOption& o : config::listener_options()) {
       apply(o, l.config, from_text(o.default_value), "built-in default", o.key);
     }
-    if (kind == ListenerKind::ssl) {
-      for (const ListenerOption& o : config::ssl_listener_options()) {
-        apply(o, l.config, from_text(o.default_value), "built-in default", o.key);
-      }
+    for (const ListenerOption* o : config::kind_listener_options(kind)) {
+      apply(*o, l.config, from_text(o->default_value), "built-in default", o->key);
     }
     return listeners_.emplace(id, std::move(l)).first->second;
   }
@@ -400,7 +400,8 @@ class Loader {
       const KindName* known = kind_named(kind.str());
       if (known == nullptr) {
         fail(at(kind.source()), kind_key,
-             "unknown key; listeners are [listeners.tcp.NAME] and [listeners.ssl.NAME] tables");
+             "unknown key; listeners are [listeners.tcp.NAME], [listeners.ssl.NAME], "
+             "[listeners.ws.NAME] and [listeners.wss.NAME] tables");
       }
       const auto* tcp = kind_node.as_table();
       if (tcp == nullptr) {

@@ -430,16 +430,30 @@ constexpr std::array<std::string_view, 2> kTlsVerify{"verify_none", "verify_peer
 constexpr std::array<std::string_view, 2> kTlsMinVersions{"tlsv1.2", "tlsv1.3"};
 constexpr std::array<std::string_view, 3> kPeerCertAsUsername{"disabled", "cn", "dn"};
 
-// EMQX's key names (its 4.x flat form; 5.x nests them under ssl_options).
-constexpr std::array kSslListenerOptions{
-    ListenerOption{.key = "bind",
-                   .type = T::bind,
-                   .default_value = "0.0.0.0:8883",
-                   .reloadable = restart,
-                   .description = "Address and port to listen on for MQTT over TLS (8883 by "
-                                  "convention).",
-                   .set = set_bind,
-                   .get = get_bind},
+// Each kind's own bind row: the same key with its conventional port (DESIGN.md).
+constexpr ListenerOption bind_row(std::string_view default_value, std::string_view description) {
+  return {.key = "bind",
+          .type = T::bind,
+          .default_value = default_value,
+          .reloadable = restart,
+          .description = description,
+          .set = set_bind,
+          .get = get_bind};
+}
+constexpr std::array kSslBind{bind_row("0.0.0.0:8883",
+                                       "Address and port to listen on for MQTT over TLS (8883 by "
+                                       "convention).")};
+constexpr std::array kWsBind{bind_row("0.0.0.0:8083",
+                                      "Address and port to listen on for MQTT over WebSocket "
+                                      "(8083 by convention).")};
+constexpr std::array kWssBind{bind_row("0.0.0.0:8084",
+                                       "Address and port to listen on for MQTT over WebSocket "
+                                       "over TLS (8084 by convention). A wss listener has every "
+                                       "key of the ssl and ws listeners too.")};
+
+// The TLS keys of ssl and wss listeners: EMQX's key names (its 4.x flat form; 5.x nests
+// them under ssl_options).
+constexpr std::array kTlsListenerOptions{
     text<&L::certfile>("certfile", "", 4096, restart,
                        "PEM file with the server certificate, followed by any intermediate "
                        "certificates; its content is reread on SIGHUP. Required."),
@@ -471,6 +485,20 @@ constexpr std::array kSslListenerOptions{
                       "defaults."),
 };
 
+// The WebSocket keys of ws and wss listeners: EMQX's websocket.* names, flat as the TLS
+// keys are.
+constexpr std::array kWebSocketListenerOptions{
+    text<&L::mqtt_path>("mqtt_path", "/mqtt", 1024, restart,
+                        "HTTP path of the WebSocket upgrade, starting with '/'; the query "
+                        "string is ignored. A request for another path gets 404."),
+    boolean<&L::fail_if_no_subprotocol>(
+        "fail_if_no_subprotocol", "false", restart,
+        "Refuse (HTTP 400) an upgrade whose Sec-WebSocket-Protocol offers neither mqtt nor "
+        "mqttv3.1, as the MQTT spec asks of clients [MQTT-6.0.0-3]. Off: such a client is "
+        "accepted and its 101 names no subprotocol. A client that offers one always gets "
+        "mqtt (or mqttv3.1) back [MQTT-6.0.0-4]."),
+};
+
 template <class Spec, std::size_t N>
 const Spec* find_in(const std::array<Spec, N>& table, std::string_view key) {
   for (const Spec& spec : table) {
@@ -493,12 +521,32 @@ const Option* find_option(std::string_view key) {
 const ListenerOption* find_listener_option(std::string_view key) {
   return find_in(kListenerOptions, key);
 }
-std::span<const ListenerOption> ssl_listener_options() {
-  return kSslListenerOptions;
+std::vector<const ListenerOption*> kind_listener_options(ListenerKind kind) {
+  std::vector<const ListenerOption*> rows;
+  auto add = [&rows](std::span<const ListenerOption> table) {
+    for (const ListenerOption& o : table)
+      rows.push_back(&o);
+  };
+  switch (kind) {
+    case ListenerKind::tcp:
+      break;
+    case ListenerKind::ssl:
+      add(kSslBind);
+      break;
+    case ListenerKind::ws:
+      add(kWsBind);
+      break;
+    case ListenerKind::wss:
+      add(kWssBind);
+      break;
+  }
+  if (uses_tls(kind)) add(kTlsListenerOptions);
+  if (uses_websocket(kind)) add(kWebSocketListenerOptions);
+  return rows;
 }
 const ListenerOption* find_listener_option(ListenerKind kind, std::string_view key) {
-  if (kind == ListenerKind::ssl) {
-    if (const ListenerOption* o = find_in(kSslListenerOptions, key)) return o;
+  for (const ListenerOption* o : kind_listener_options(kind)) {
+    if (o->key == key) return o;
   }
   return find_in(kListenerOptions, key);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "broker/config/config.hpp"
 
@@ -52,8 +53,11 @@ using ListenerOption = OptionSpec<TcpListenerConfig>;
 std::span<const Option> options();
 // The keys of one [listeners.tcp.NAME] table; every other kind has them too.
 std::span<const ListenerOption> listener_options();
-// The keys only [listeners.ssl.NAME] tables have, and its own default bind (8883).
-std::span<const ListenerOption> ssl_listener_options();
+// The keys a listener of `kind` has besides listener_options(), in the order of
+// docs/config.md and print_config: its own bind row (the default port of its kind:
+// ssl 8883, ws 8083, wss 8084), then the TLS keys (ssl, wss), then the WebSocket keys
+// (ws, wss). Empty for tcp.
+std::vector<const ListenerOption*> kind_listener_options(ListenerKind kind);
 
 const Option* find_option(std::string_view key);
 const ListenerOption* find_listener_option(std::string_view key);

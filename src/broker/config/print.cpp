@@ -1,5 +1,6 @@
 // The effective configuration as TOML (--print-config), and the options table of
 // docs/config.md. Both are generated from the declarative table, so neither can drift.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -106,16 +107,15 @@ std::string print_config(const Config& c) {
       "# Built-in defaults < configuration file < CICADA_* environment < command line.\n"
       "# Every option is listed; docs/config.md describes them.\n";
   for (const TcpListenerConfig& listener : c.tcp_listeners) {
-    const bool ssl = listener.kind == ListenerKind::ssl;
-    out += std::string("\n[listeners.") + (ssl ? "ssl." : "tcp.") + listener.name + "]\n";
+    out += std::string("\n[listeners.") + listener_kind_name(listener.kind) + "." + listener.name +
+           "]\n";
     for (const config::ListenerOption& o : config::listener_options()) {
-      // An ssl listener's own row for a common key (bind) is printed below instead.
-      if (ssl && config::find_listener_option(ListenerKind::ssl, o.key) != &o) continue;
+      // A kind's own row for a common key (bind) is printed below instead.
+      if (config::find_listener_option(listener.kind, o.key) != &o) continue;
       out += std::string(o.key) + " = " + toml_value(o, o.get(listener)) + "\n";
     }
-    if (!ssl) continue;
-    for (const config::ListenerOption& o : config::ssl_listener_options()) {
-      out += std::string(o.key) + " = " + toml_value(o, o.get(listener)) + "\n";
+    for (const config::ListenerOption* o : config::kind_listener_options(listener.kind)) {
+      out += std::string(o->key) + " = " + toml_value(*o, o->get(listener)) + "\n";
     }
   }
   std::string_view section;
@@ -138,9 +138,16 @@ std::string options_markdown() {
   for (const config::ListenerOption& o : config::listener_options()) {
     out += markdown_row(o, "listeners.tcp.<name>." + std::string(o.key));
   }
-  // An ssl listener has every key above too; these are its own.
-  for (const config::ListenerOption& o : config::ssl_listener_options()) {
-    out += markdown_row(o, "listeners.ssl.<name>." + std::string(o.key));
+  // Every other kind has the keys above too; these are its own. A wss listener has those
+  // of ssl and ws, listed once there.
+  std::vector<const config::ListenerOption*> listed;
+  for (const ListenerKind kind : {ListenerKind::ssl, ListenerKind::ws, ListenerKind::wss}) {
+    for (const config::ListenerOption* o : config::kind_listener_options(kind)) {
+      if (std::find(listed.begin(), listed.end(), o) != listed.end()) continue;
+      listed.push_back(o);
+      out += markdown_row(*o, "listeners." + std::string(listener_kind_name(kind)) + ".<name>." +
+                                  std::string(o->key));
+    }
   }
   for (const config::Option& o : config::options())
     out += markdown_row(o, std::string(o.key));

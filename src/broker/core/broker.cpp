@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "listener_websocket.hpp"
+
 namespace cicada::broker {
 
 Broker::Broker(Config config, std::unique_ptr<AuthHooks> auth)
@@ -40,19 +42,22 @@ void Broker::start() {
   for (const TcpListenerConfig& listener : config_.tcp_listeners) {
     if (!listener.enabled) continue;
     Listener::LayerFactory make_layer;
-    if (listener.kind == ListenerKind::ssl) {
-      auto tls = std::make_shared<ListenerTls>(listener);  // throws naming the file
+    std::shared_ptr<ListenerTls> tls;
+    if (uses_tls(listener.kind)) {
+      tls = std::make_shared<ListenerTls>(listener);  // throws naming the file
       tls_.push_back(tls);
       make_layer = [tls] { return tls->make_layer(); };
+    }
+    if (uses_websocket(listener.kind)) {
+      make_layer = websocket_layer_factory(listener, config_.max_packet_size, tls);
     }
     listeners_.push_back(std::make_unique<Listener>(listener, peers, std::move(make_layer)));
   }
   for (auto& listener : listeners_) {
     auto endpoint = listener->endpoint();
     spdlog::info("listening on {} {}:{} (listener {}, {} workers)",
-                 listener->config().kind == ListenerKind::ssl ? "ssl" : "tcp",
-                 endpoint.address().to_string(), endpoint.port(), listener->name(),
-                 workers_.size());
+                 listener_kind_name(listener->config().kind), endpoint.address().to_string(),
+                 endpoint.port(), listener->name(), workers_.size());
     listener->start();
   }
   // Name every listener that lets clients in without credentials.

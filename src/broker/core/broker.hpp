@@ -45,7 +45,7 @@ class Broker {
   std::unique_ptr<Router> router_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
-  std::vector<std::shared_ptr<ListenerTls>> tls_;  // one per ssl listener
+  std::vector<std::shared_ptr<ListenerTls>> tls_;  // one per ssl and wss listener
   bool counters_logged_ = false;
 };
 

@@ -1,5 +1,5 @@
 // Connection I/O: lazy reads into the parser, corked gathered writes, closing; through
-// the connection's StreamLayer (TLS) when it has one.
+// the connection's StreamLayer (TLS, WebSocket) when it has one.
 #include "connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -11,6 +11,7 @@
 
 #include <cicada/codec/encode.hpp>
 
+#include "net/websocket_error.hpp"
 #include "worker.hpp"
 
 namespace cicada::broker {
@@ -84,6 +85,9 @@ void Connection::on_readable() {
     boost::system::error_code error;
     std::size_t n = layer_ ? layer_->read_some(socket_, space, error)
                            : socket_.read_some(asio::buffer(space.data(), space.size()), error);
+    // A read may leave the layer with bytes of its own to send (a WebSocket Pong or
+    // Close) while this connection has none: they go out with the next flush.
+    if (layer_ && layer_->write_pending()) schedule_flush();
     if (error == asio::error::would_block || error == asio::error::try_again) {
       if (layer_) {
         parser_.release_if_idle();
@@ -93,9 +97,13 @@ void Connection::on_readable() {
       break;
     }
     if (error) {
-      // A failed TLS handshake ends here too, at debug level with OpenSSL's reason.
-      const char* what = layer_ && state_ == State::awaiting_connect ? "TLS error before CONNECT: "
-                                                                     : "read error: ";
+      // A failed TLS handshake or WebSocket upgrade ends here too, at debug level with
+      // OpenSSL's reason or the WebSocketError's name.
+      const char* what = "read error: ";
+      if (layer_ && state_ == State::awaiting_connect) {
+        what = error.category() == net::websocket_category() ? "WebSocket error before CONNECT: "
+                                                             : "TLS error before CONNECT: ";
+      }
       close(error == asio::error::eof ? "closed by client" : what + error.message());
       return;
     }

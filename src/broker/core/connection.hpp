@@ -7,7 +7,7 @@
 // connection holds none. Writing is corked: packets are queued and flushed once per
 // loop turn in one gathered write; a PUBLISH's payload is written from the shared
 // message, never copied.
-// A TLS (later WebSocket) connection has a net::StreamLayer between it and the socket;
+// A TLS or WebSocket connection has a net::StreamLayer between it and the socket;
 // a plain TCP connection has none and pays for it only a null pointer.
 // Thread-safety: single owner (its worker); other threads reach it through the worker.
 #pragma once

@@ -1,4 +1,4 @@
-// Listener: one configured listener of any kind (tcp, ssl; ws and wss later), as one
+// Listener: one configured listener of any kind (tcp, ssl, ws, wss), as one
 // acceptor per worker bound to the same address with SO_REUSEPORT, so the kernel
 // spreads new connections over the workers (DESIGN.md). Each accepted connection lives
 // on the worker that accepted it. A kind other than tcp differs only by the layer

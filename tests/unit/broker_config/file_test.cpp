@@ -133,9 +133,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "2: mqtt.frobnicate_the_widgets: unknown key"},
         ErrorCase{"listener_key", "[listeners.tcp.a]\nbnd = \"1883\"\n",
                   "2: listeners.tcp.a.bnd: unknown key; did you mean listeners.tcp.a.bind?"},
-        ErrorCase{"listener_kind", "[listeners.wss.a]\nbind = \"8884\"\n",
-                  "1: listeners.wss: unknown key; listeners are [listeners.tcp.NAME] and "
-                  "[listeners.ssl.NAME] tables"},
+        ErrorCase{"listener_kind", "[listeners.quic.a]\nbind = \"14567\"\n",
+                  "1: listeners.quic: unknown key; listeners are [listeners.tcp.NAME], "
+                  "[listeners.ssl.NAME], [listeners.ws.NAME] and [listeners.wss.NAME] tables"},
         ErrorCase{"short_listener_typo", "[listeners.tcp]\nbnd = 1\n",
                   "2: listeners.tcp.bnd: unknown key; did you mean listeners.tcp.bind?"},
         // wrong types

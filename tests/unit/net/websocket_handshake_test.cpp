@@ -184,6 +184,25 @@ TEST(WebSocketHandshake, CompletesOnlyAtTheLastByteWhenFedOneByteAtATime) {
   EXPECT_EQ(handshake.state(), State::accepted);
 }
 
+TEST(WebSocketHandshake, RefusesBytesThatCannotStartARequestAtOnce) {
+  // An MQTT CONNECT and a TLS ClientHello sent to a ws port: no "\r\n\r\n" would ever
+  // come, so they are refused from their first bytes, not after a timeout.
+  for (const std::string_view first_bytes :
+       {std::string_view("\x10\x10\x00\x04MQTT", 8), std::string_view("\x16\x03\x01\x02", 4),
+        std::string_view(" GET", 4), std::string_view("GE\rT", 4)}) {
+    const Outcome outcome = run(first_bytes);
+    EXPECT_EQ(outcome.state, State::refused);
+    EXPECT_EQ(outcome.error, WebSocketError::bad_request);
+    EXPECT_EQ(outcome.response.rfind("HTTP/1.1 400 ", 0), 0u);
+  }
+  // The start of a request line is waited on.
+  EXPECT_EQ(run("GE").state, State::reading);
+  EXPECT_EQ(run("GET /mq").state, State::reading);
+  // A method that is a token but not GET still gets its 405.
+  EXPECT_EQ(run("PATCH /mqtt HTTP/1.1\r\nHost: x\r\n\r\n").error,
+            WebSocketError::method_not_allowed);
+}
+
 TEST(WebSocketHandshake, KeepsTheBytesSentAfterTheRequest) {
   std::string text = request() +
                      "\x82\x85"

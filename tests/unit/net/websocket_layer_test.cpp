@@ -244,10 +244,46 @@ TEST(WebSocketLayer, RefusesAnotherPathWith404ThenEnds) {
   iovec data{const_cast<char*>("x"), 1};
   EXPECT_EQ(server.layer().write_some(server.socket(), {&data, 1}, error), 0u);
   EXPECT_EQ(error, WebSocketError::not_open);
+  // An empty write only flushes (a connection calls it whenever write_pending() is
+  // true), in every state: the 404 is out already, so there is nothing to do.
+  EXPECT_EQ(server.layer().write_some(server.socket(), {}, error), 0u);
+  EXPECT_FALSE(error);
+  EXPECT_FALSE(server.layer().write_pending());
   client.wait_finished();
   EXPECT_EQ(client.join(), "");
   EXPECT_EQ(handshake_error, "declined");
   EXPECT_EQ(status, 404u);
+}
+
+TEST(WebSocketLayer, AnEmptyWriteBeforeTheRequestIsNoErrorButDataIs) {
+  ServerEnd server;
+  std::string reply;
+  ClientThread client(server, [&](Client& c) {
+    c.connect(server.port());
+    reply = c.read_message();
+    c.stream.close(ws::close_code::normal);
+  });
+  server.accept();
+  boost::system::error_code error;
+  EXPECT_EQ(server.layer().write_some(server.socket(), {}, error), 0u);
+  EXPECT_FALSE(error);
+  iovec data{const_cast<char*>("early"), 5};
+  EXPECT_EQ(server.layer().write_some(server.socket(), {&data, 1}, error), 0u);
+  EXPECT_EQ(error, WebSocketError::not_open);
+  // The handshake runs in read_some; until it is done no data goes out [RFC 6455 §4.2.2].
+  Bytes in;
+  while (server.layer().request() == nullptr) {
+    // Nothing to read into: the call only advances the handshake.
+    EXPECT_EQ(server.layer().read_some(server.socket(), {}, error), 0u);
+    if (error != asio::error::would_block) break;
+    ASSERT_TRUE(server.wait(server.layer().read_wants()));
+  }
+  ASSERT_NE(server.layer().request(), nullptr) << error.message();
+  const Bytes out{'o', 'k'};
+  ASSERT_FALSE(server.write(out, 16));
+  EXPECT_EQ(server.read_to_end(in), asio::error::eof);
+  EXPECT_EQ(client.join(), "");
+  EXPECT_EQ(reply, "ok");
 }
 
 TEST(WebSocketLayer, AcceptsAClientWithoutSubprotocolAndAnswersWithoutOne) {

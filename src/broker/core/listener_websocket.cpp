@@ -1,0 +1,44 @@
+#include "listener_websocket.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace cicada::broker {
+
+net::WebSocketOptions websocket_options(const TcpListenerConfig& config,
+                                        std::uint32_t max_packet_size) {
+  const std::string& path = config.mqtt_path;
+  // An origin-form request target (RFC 9112 §3.2.1) without its query: the handshake
+  // compares the request's path with it, so anything else would refuse every client.
+  const bool valid =
+      !path.empty() && path.front() == '/' && std::none_of(path.begin(), path.end(), [](char c) {
+        return c == '?' || c == '#' || static_cast<unsigned char>(c) <= ' ' || c == '\x7f';
+      });
+  if (!valid) {
+    throw std::runtime_error("listener " + config.id() +
+                             ": mqtt_path must start with '/' and hold no spaces, control "
+                             "characters, '?' or '#', got \"" +
+                             path + "\"");
+  }
+  net::WebSocketOptions options;
+  options.handshake.path = path;
+  // [MQTT-6.0.0-3] a client must offer "mqtt"; refusing one that does not is the
+  // operator's choice, as in EMQX.
+  options.handshake.require_subprotocol = config.fail_if_no_subprotocol;
+  // Clients send a packet per frame (paho, MQTT.js, libcicada), so a frame larger than
+  // the largest packet the broker accepts is refused (1009) before its payload is read,
+  // as the parser refuses such a packet from its fixed header.
+  options.frames.max_frame_size = max_packet_size;
+  return options;
+}
+
+Listener::LayerFactory websocket_layer_factory(const TcpListenerConfig& config,
+                                               std::uint32_t max_packet_size,
+                                               std::shared_ptr<const ListenerTls> tls) {
+  return [options = websocket_options(config, max_packet_size),
+          tls = std::move(tls)]() -> std::unique_ptr<net::StreamLayer> {
+    return std::make_unique<net::WebSocketLayer>(options, tls ? tls->make_layer() : nullptr);
+  };
+}
+
+}  // namespace cicada::broker
