@@ -303,7 +303,8 @@ constexpr std::array kOptions{
         R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})", kU16,
         restart,
         "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${password}, ${peerhost}, ${cert_subject}, ${cert_common_name}. Sent as JSON, or "
+        "${password}, ${peerhost}, ${peerport}, ${cert_subject}, ${cert_common_name}. Sent as "
+        "JSON, or "
         "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
     text<&C::auth_http_headers>("auth.http.headers", "", kU16, restart,
                                 "Extra request headers, one 'Name: value' per line."),
@@ -360,7 +361,8 @@ constexpr std::array kOptions{
         R"("action":"${action}"})",
         kU16, restart,
         "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${topic}, ${action} (publish or subscribe), ${qos}, ${retain}. Sent as JSON, or "
+        "${peerhost}, ${peerport}, ${topic}, ${action} (publish or subscribe), ${qos}, "
+        "${retain}. Sent as JSON, or "
         "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
     text<&C::authorization_http_headers>("authorization.http.headers", "", kU16, restart,
                                          "Extra request headers, one 'Name: value' per line."),

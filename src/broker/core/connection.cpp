@@ -42,6 +42,19 @@ std::string Connection::peer() const {
   return peer_.address().to_string() + ":" + std::to_string(peer_.port());
 }
 
+AccessRequest Connection::access_request(std::string topic, Action action, codec::QoS qos,
+                                         bool retain) const {
+  return AccessRequest{
+      .client_id = client_id(),
+      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
+      .topic = std::move(topic),
+      .action = action,
+      .qos = static_cast<std::uint8_t>(qos),
+      .retain = retain,
+      .superuser = superuser_,
+      .peer = peer_};
+}
+
 void Connection::start() {
   wait_readable();
 }

@@ -25,6 +25,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "../auth/hooks.hpp"
 #include "listener_info.hpp"
 #include "message.hpp"
 #include "net/stream_layer.hpp"
@@ -138,6 +139,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
 
   // "address:port" of the peer, for logs and authentication requests.
   std::string peer() const;
+  // An authorization question about this client (PUBLISH, SUBSCRIBE, its Will).
+  AccessRequest access_request(std::string topic, Action action, codec::QoS qos, bool retain) const;
 
   // Members are ordered so that the small ones share words: every byte here is paid
   // once per connection (docs/performance.md, idle connections).

@@ -188,14 +188,8 @@ void Connection::continue_connect() {
   // asks at CONNECT, while the client is there to ask about (the answer comes from the
   // ACL as it is now: a reload before the Will is due does not change it).
   const codec::Will& will = *connect_->will;
-  AccessRequest request{
-      .client_id = client_id_,
-      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-      .topic = std::string(will.topic),
-      .action = Action::publish,
-      .qos = static_cast<std::uint8_t>(will.qos),
-      .retain = will.retain,
-      .superuser = superuser_};
+  const AccessRequest request =
+      access_request(std::string(will.topic), Action::publish, will.qos, will.retain);
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authorize(request, [weak, worker](bool allowed) {

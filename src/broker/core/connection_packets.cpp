@@ -172,14 +172,8 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
     std::shared_ptr<Pending> pending;  // set when the answer comes later
   };
   auto answer = std::make_shared<Answer>();
-  AccessRequest request{
-      .client_id = client_id(),
-      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-      .topic = std::string(topic),
-      .action = Action::publish,
-      .qos = static_cast<std::uint8_t>(publish.qos),
-      .retain = publish.retain,
-      .superuser = superuser_};
+  const AccessRequest request =
+      access_request(std::string(topic), Action::publish, publish.qos, publish.retain);
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authorize(request, [weak, worker, answer](bool allowed) {
@@ -309,14 +303,8 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   for (std::size_t i = 0; i < count; ++i) {
-    AccessRequest request{
-        .client_id = client_id(),
-        .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-        .topic = pending->filters[i],
-        .action = Action::subscribe,
-        .qos = static_cast<std::uint8_t>(subscribe.subscriptions[i].options.max_qos),
-        .retain = false,
-        .superuser = superuser_};
+    const AccessRequest request = access_request(pending->filters[i], Action::subscribe,
+                                                 subscribe.subscriptions[i].options.max_qos, false);
     worker_.auth().authorize(request, [weak, worker, pending, i](bool allowed) {
       worker->post([weak, pending, i, allowed](Worker&) {
         pending->allowed[i] = allowed;
