@@ -123,6 +123,16 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void on_subscribe(const codec::Subscribe& subscribe);
   // After authorization: `allowed[i]` answers subscribe.subscriptions[i].
   void finish_subscribe(const codec::Subscribe& subscribe, const std::vector<bool>& allowed);
+  // A retained message due to a new subscription, at most at the granted QoS.
+  struct RetainedMessage {
+    MessagePtr message;
+    codec::QoS qos;
+    bool allowed;  // false: not known yet (its topic is asked about)
+  };
+  // Delivers them in order once every one not yet allowed has been authorized (a read
+  // of its topic); the denied ones are skipped. connection_retained.cpp.
+  void deliver_retained(std::vector<RetainedMessage> messages, std::uint32_t identifier);
+  void send_retained(const std::vector<RetainedMessage>& messages, std::uint32_t identifier);
   void on_unsubscribe(const codec::Unsubscribe& unsubscribe);
   void on_disconnect(const codec::Disconnect& disconnect);
   void protocol_violation(codec::ReasonCode reason, std::string_view why);

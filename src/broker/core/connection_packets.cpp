@@ -327,16 +327,14 @@ void Connection::finish_subscribe(const codec::Subscribe& subscribe,
     // filters take effect; the connection ends (MQTT 5: DISCONNECT 0x87 first).
     return close("subscribe not authorized", ReasonCode::not_authorized);
   }
-  const TimePoint now = worker_.now();
   codec::Suback suback{.packet_id = subscribe.packet_id};
   const std::uint32_t identifier = subscribe.properties.subscription_identifiers.empty()
                                        ? 0
                                        : subscribe.properties.subscription_identifiers.front();
-  struct RetainedDelivery {
-    std::vector<MessagePtr> messages;
-    QoS qos;
-  };
-  std::vector<RetainedDelivery> retained;
+  std::vector<RetainedMessage> retained;
+  // Authorization already answered for the filter; a retained message under a wildcard
+  // filter is asked about on its own (deliver_retained), unless nobody is asked anything.
+  const bool trusted = superuser_ || worker_.auth().allows_everything();
   auto refuse_code = [&](ReasonCode v5_code) {
     return v5() ? v5_code : ReasonCode::unspecified_error;  // 0x80 Failure in 3.1.1
   };
@@ -389,19 +387,15 @@ void Connection::finish_subscribe(const codec::Subscribe& subscribe,
     const auto handling = options.retain_handling;
     if (!shared && (handling == codec::RetainHandling::send_on_subscribe ||
                     (handling == codec::RetainHandling::send_if_new_subscription && !existed))) {
-      retained.push_back(
-          {worker_.router().retained_for(filter, config.retainer_max_deliver_per_subscribe),
-           options.max_qos});
+      for (MessagePtr& message :
+           worker_.router().retained_for(filter, config.retainer_max_deliver_per_subscribe)) {
+        const bool known = trusted || message->topic == plain;
+        retained.push_back({std::move(message), options.max_qos, known});
+      }
     }
   }
   send_packet(suback);
-  for (auto& batch : retained) {
-    for (const MessagePtr& message : batch.messages) {
-      DeliveryOptions options{.qos = std::min(message->qos, batch.qos), .retain = true};
-      if (identifier != 0) options.subscription_ids.push_back(identifier);
-      session_->deliver(message, std::move(options), now);
-    }
-  }
+  deliver_retained(std::move(retained), identifier);
 }
 
 void Connection::on_unsubscribe(const codec::Unsubscribe& unsubscribe) {
