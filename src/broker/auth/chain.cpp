@@ -1,6 +1,7 @@
 #include "broker/auth/chain.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace cicada::broker::auth {
 
@@ -46,7 +47,15 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
                                done = std::move(done)](AuthAnswer answer) mutable {
     switch (answer.verdict) {
       case Verdict::allow:
-        return done(AuthDecision{.superuser = answer.superuser});
+        // An answer that expired already (HTTP expire_at in the past) lets nobody in.
+        if (answer.client && answer.client->expire_at &&
+            *answer.client->expire_at <= std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count()) {
+          return done(AuthDecision{.allowed = false, .reason = ReasonCode::not_authorized});
+        }
+        return done(
+            AuthDecision{.superuser = answer.superuser, .client = std::move(answer.client)});
       case Verdict::deny:
         return done(AuthDecision{.allowed = false, .reason = answer.deny_reason});
       case Verdict::ignore:
@@ -57,6 +66,12 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
 
 void AuthChain::authorize(const AccessRequest& request, std::function<void(bool allowed)> done) {
   if (request.superuser) return done(true);  // vouched for at CONNECT (file, HTTP)
+  // The client's own rules come first (EMQX 5.8: the authentication answer's ACL is
+  // checked before the authorization sources); no match falls through to the chain.
+  if (request.client != nullptr) {
+    const Verdict verdict = request.client->check(request);
+    if (verdict != Verdict::ignore) return done(verdict == Verdict::allow);
+  }
   StepsPtr steps = steps_.load(std::memory_order_acquire);
   if (request.username) {
     for (const auto& step : steps->authenticators) {

@@ -18,6 +18,8 @@
 
 namespace cicada::broker {
 
+struct ClientAuth;  // client_auth.hpp
+
 struct ConnectRequest {
   std::string client_id;
   std::optional<std::string> username;
@@ -33,6 +35,8 @@ struct AuthDecision {
   bool allowed = true;
   codec::ReasonCode reason = codec::ReasonCode::success;  // when refused: 0x86, 0x87, 0x8C
   bool superuser = false;
+  // With allowed: this client's own rules and expiry, when its answer carried any.
+  std::shared_ptr<const ClientAuth> client;
 };
 
 enum class Action : std::uint8_t { publish, subscribe };
@@ -50,6 +54,9 @@ struct AccessRequest {
   // The client's address and port (${peerhost}, ${peerport}): kept as the endpoint, so a
   // request that no HTTP authorizer reads formats nothing.
   boost::asio::ip::tcp::endpoint peer{};
+  // The client's own rules (AuthDecision::client), asked before the chain; valid during
+  // the authorize() call only.
+  const ClientAuth* client = nullptr;
 };
 
 class AuthHooks {

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "broker/auth/client_rules.hpp"
 #include "broker/auth/text_lines.hpp"
 
 namespace cicada::broker::auth {
@@ -235,7 +236,27 @@ std::optional<AuthAnswer> parse_http_answer(unsigned status, std::string_view bo
                            ? superuser->get_bool()
                            : superuser->is_string() && superuser->get_string() == "true";
   }
-  if (answer.verdict != Verdict::allow) answer.superuser = false;
+  if (answer.verdict != Verdict::allow) {
+    answer.superuser = false;
+    return answer;
+  }
+  // EMQX 5.8: `expire_at` (Unix seconds) ends the connection then, `acl` is this client's
+  // own rules. A service that grants with rules it got wrong is not half-trusted: deny.
+  ClientAuth client;
+  if (const auto* expire_at = object.if_contains("expire_at")) {
+    if (!expire_at->is_int64())
+      return AuthAnswer{.verdict = Verdict::deny, .deny_reason = codec::ReasonCode::not_authorized};
+    client.expire_at = expire_at->get_int64();
+  }
+  if (const auto* acl = object.if_contains("acl")) {
+    auto rules = parse_client_rules(*acl);
+    if (!rules)
+      return AuthAnswer{.verdict = Verdict::deny, .deny_reason = codec::ReasonCode::not_authorized};
+    client.rules = std::move(*rules);
+  }
+  if (client.expire_at || !client.rules.empty()) {
+    answer.client = std::make_shared<const ClientAuth>(std::move(client));
+  }
   return answer;
 }
 

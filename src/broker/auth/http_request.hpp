@@ -79,7 +79,9 @@ class RequestTemplate {
 };
 
 // The service's answer: 200 with a JSON body {"result": "allow"|"deny"|"ignore",
-// "is_superuser": bool} (a missing or unknown result is ignore, as in EMQX), 204 = allow.
+// "is_superuser": bool, "expire_at": Unix seconds, "acl": [rules]} (a missing or unknown
+// result is ignore, as in EMQX), 204 = allow. An allow whose expire_at or acl is malformed is
+// a deny (0x87): the client is not let in without the rules meant for it.
 // Nullopt when the service failed: any other status, or a 200 whose body is not a JSON object;
 // the step then answers ignore, or deny when it is configured fail-closed.
 std::optional<AuthAnswer> parse_http_answer(unsigned status, std::string_view body);

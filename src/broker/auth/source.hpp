@@ -12,6 +12,7 @@
 
 #include <cicada/base/expected.hpp>
 
+#include "broker/auth/client_auth.hpp"
 #include "broker/auth/hooks.hpp"
 #include "broker/auth/verdict.hpp"
 
@@ -24,6 +25,8 @@ struct AuthAnswer {
   // Password (3.1.1: 4); EMQX's HTTP authenticator turns "deny" into not_authorized, 0x87
   // (3.1.1: 5), and so does Cicada's.
   codec::ReasonCode deny_reason = codec::ReasonCode::bad_user_name_or_password;
+  // With allow: rules and expiry from the answer (HTTP `acl` / `expire_at`, JWT claims).
+  std::shared_ptr<const ClientAuth> client;
 };
 
 class Authenticator {

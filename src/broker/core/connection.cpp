@@ -44,15 +44,15 @@ std::string Connection::peer() const {
 
 AccessRequest Connection::access_request(std::string topic, Action action, codec::QoS qos,
                                          bool retain) const {
-  return AccessRequest{
-      .client_id = client_id(),
-      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-      .topic = std::move(topic),
-      .action = action,
-      .qos = static_cast<std::uint8_t>(qos),
-      .retain = retain,
-      .superuser = superuser_,
-      .peer = peer_};
+  return AccessRequest{.client_id = client_id(),
+                       .username = username(),
+                       .topic = std::move(topic),
+                       .action = action,
+                       .qos = static_cast<std::uint8_t>(qos),
+                       .retain = retain,
+                       .superuser = superuser_,
+                       .peer = peer_,
+                       .client = identity_ ? identity_->auth.get() : nullptr};
 }
 
 void Connection::start() {
@@ -482,6 +482,18 @@ void Connection::tick(TimePoint now) {
       close("no CONNECT within mqtt.idle_timeout");
     }
     return;
+  }
+  if (state_ == State::connected && identity_ && identity_->auth && identity_->auth->expire_at) {
+    // The authentication answer's expire_at / the JWT's exp, checked on the worker's
+    // once-a-second tick (at most a second late): no timer per client. EMQX disconnects
+    // such a client with not_authorized (0x87); MQTT 5 has no closer code (0xA0 Maximum
+    // connect time is a server-wide limit), so Cicada sends the same.
+    const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    if (unix_now >= *identity_->auth->expire_at) {
+      return close("authentication expired", codec::ReasonCode::not_authorized);
+    }
   }
   if (state_ != State::connected || keep_alive_ == 0) return;
   // A client we stopped reading (publish rate) may have its PINGREQs waiting in the

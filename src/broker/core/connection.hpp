@@ -25,6 +25,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "../auth/client_auth.hpp"
 #include "../auth/hooks.hpp"
 #include "listener_info.hpp"
 #include "message.hpp"
@@ -189,8 +190,21 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // Emptied while a session is attached (client_id()): an id longer than the string's
   // inline buffer, as most are, would otherwise be on the heap twice per connection.
   std::string client_id_;
-  // Only for clients that give a username: kept off the connections that do not.
-  std::unique_ptr<const std::string> username_;
+  // Only for clients that give a user name or whose authentication answer gave them
+  // rules or an expiry (HTTP acl / expire_at, a JWT): kept off the connections that have
+  // neither, behind one pointer (docs/performance.md, idle connections).
+  struct Identity {
+    std::optional<std::string> username;
+    std::shared_ptr<const ClientAuth> auth;
+  };
+  Identity& identity() {
+    if (!identity_) identity_ = std::make_unique<Identity>();
+    return *identity_;
+  }
+  std::optional<std::string> username() const {
+    return identity_ ? identity_->username : std::nullopt;
+  }
+  std::unique_ptr<Identity> identity_;
   Session* session_ = nullptr;               // owned by the worker
   std::unique_ptr<codec::Connect> connect_;  // kept while authenticating (on the heap:
                                              // it is large and idle connections are many)

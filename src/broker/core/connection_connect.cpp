@@ -116,16 +116,16 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
   }
   connect_expiry_zero_ = requested_session_expiry(connect, config) == 0;
 
-  if (connect.username) username_ = std::make_unique<const std::string>(*connect.username);
+  if (connect.username) identity().username = std::string(*connect.username);
   const net::PeerIdentity* peer_identity = layer_ ? layer_->peer_identity() : nullptr;
   if (listener_ && listener_->peer_cert_as_username != PeerCertAsUsername::disabled) {
     // listeners.ssl.NAME.peer_cert_as_username: the verified certificate names the
     // client; without one it has no user name at all, so it cannot claim one.
-    username_.reset();
+    if (identity_) identity_->username.reset();
     if (peer_identity != nullptr) {
-      username_ = std::make_unique<const std::string>(
-          listener_->peer_cert_as_username == PeerCertAsUsername::cn ? peer_identity->common_name
-                                                                     : peer_identity->subject);
+      identity().username = listener_->peer_cert_as_username == PeerCertAsUsername::cn
+                                ? peer_identity->common_name
+                                : peer_identity->subject;
     }
   }
   connect_ = std::make_unique<codec::Connect>(std::move(connect));
@@ -138,13 +138,13 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
     continue_connect();
     return;
   }
-  ConnectRequest request{
-      .client_id = client_id_,
-      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-      .password =
-          connect_->password ? std::optional<std::string>(*connect_->password) : std::nullopt,
-      .peer_host = peer(),
-      .listener = listener_ ? listener_->name : std::string()};
+  ConnectRequest request{.client_id = client_id_,
+                         .username = username(),
+                         .password = connect_->password
+                                         ? std::optional<std::string>(*connect_->password)
+                                         : std::nullopt,
+                         .peer_host = peer(),
+                         .listener = listener_ ? listener_->name : std::string()};
   if (peer_identity != nullptr) {
     request.cert_subject = peer_identity->subject;
     request.cert_common_name = peer_identity->common_name;
@@ -157,6 +157,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
       if (!self || self->closed()) return;
       if (!decision.allowed) return self->refuse_after_delay(decision.reason);
       self->superuser_ = decision.superuser;
+      if (decision.client) self->identity().auth = std::move(decision.client);
       self->continue_connect();
     });
   });
