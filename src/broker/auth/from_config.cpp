@@ -1,10 +1,13 @@
 #include "broker/auth/from_config.hpp"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string_view>
 
 #include "broker/auth/file_sources.hpp"
 #include "broker/auth/http_sources.hpp"
+#include "broker/auth/jwt_source.hpp"
 #include "broker/auth/text_lines.hpp"
 
 namespace cicada::broker::auth {
@@ -20,6 +23,50 @@ std::set<std::string, std::less<>> split_names(std::string_view text) {
     text.remove_prefix(comma + 1);
   }
   return names;
+}
+
+// [auth.jwt] -> the step, or a ConfigError naming the key.
+std::shared_ptr<const Authenticator> jwt_step(const Config& config) {
+  JwtSettings settings{.from_username = config.auth_jwt_from == "username",
+                       .acl_claim_name = config.auth_jwt_acl_claim_name,
+                       .disconnect_after_expire = config.auth_jwt_disconnect_after_expire};
+  auto claims = parse_verify_claims(config.auth_jwt_verify_claims);
+  if (!claims) throw ConfigError("auth.jwt.verify_claims: " + claims.error());
+  settings.verify_claims = std::move(*claims);
+  if (config.auth_jwt_algorithm == "hmac-based") {
+    if (config.auth_jwt_secret.empty()) {
+      throw ConfigError("auth.jwt.secret: required with algorithm = \"hmac-based\"");
+    }
+    std::string secret = config.auth_jwt_secret;
+    if (config.auth_jwt_secret_base64) {
+      // Standard base64 (RFC 4648 4), padding allowed: the url alphabet's twin.
+      std::string url;
+      for (char c : secret) {
+        if (c == '=') continue;
+        url.push_back(c == '+' ? '-' : c == '/' ? '_' : c);
+      }
+      auto decoded = base64url_decode(url);
+      if (!decoded || decoded->empty()) {
+        throw ConfigError("auth.jwt.secret: not base64 (secret_base64_encoded = true)");
+      }
+      secret = std::move(*decoded);
+    }
+    return std::make_shared<JwtAuthenticator>(JwtVerifier::hmac(std::move(secret)),
+                                              std::move(settings));
+  }
+  std::string pem = config.auth_jwt_public_key;
+  if (pem.empty())
+    throw ConfigError("auth.jwt.public_key: required with algorithm = \"public-key\"");
+  if (!pem.starts_with("-----BEGIN")) {
+    std::ifstream in(pem);
+    if (!in) throw ConfigError("auth.jwt.public_key: cannot read " + pem);
+    std::stringstream text;
+    text << in.rdbuf();
+    pem = text.str();
+  }
+  auto verifier = JwtVerifier::public_key(pem);
+  if (!verifier) throw ConfigError("auth.jwt.public_key: " + verifier.error());
+  return std::make_shared<JwtAuthenticator>(std::move(*verifier), std::move(settings));
 }
 
 }  // namespace
@@ -42,7 +89,9 @@ std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
         "auth.password_file.superusers: superusers are users of a password file; set "
         "auth.password_file.path too");
   }
-  // The order of each chain is fixed: files first (answered inline, no I/O), then HTTP.
+  // The order of each chain is fixed: files first (answered inline, no I/O), then JWT
+  // (inline too), then HTTP.
+  if (!config.auth_jwt_algorithm.empty()) authenticators.push_back(jwt_step(config));
   std::shared_ptr<HttpThread> http_thread;
   const auto http_step = [&](std::string_view section, const HttpStepSettings& step_settings) {
     if (!http_thread) http_thread = std::make_shared<HttpThread>();

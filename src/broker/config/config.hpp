@@ -130,6 +130,15 @@ struct Config {
   std::uint32_t auth_http_connect_timeout_ms = 15000;
   std::uint32_t auth_http_pool_size = 8;  // keep-alive connections
   bool auth_http_fail_closed = false;     // unreachable service: deny, not ignore
+  // [auth.jwt]: a JWT in the password (or user name), EMQX's keys; "" algorithm = none.
+  std::string auth_jwt_algorithm;          // "" | hmac-based | public-key
+  std::string auth_jwt_secret;             // hmac-based
+  bool auth_jwt_secret_base64 = false;     // secret_base64_encoded
+  std::string auth_jwt_public_key;         // public-key: PEM text, or a PEM file's path
+  std::string auth_jwt_from = "password";  // password | username
+  std::string auth_jwt_verify_claims;      // "claim=template, ..." e.g. "clientid=${clientid}"
+  std::string auth_jwt_acl_claim_name = "acl";
+  bool auth_jwt_disconnect_after_expire = true;
   std::string authorization_http_url;
   std::string authorization_http_method = "post";
   std::string authorization_http_body =

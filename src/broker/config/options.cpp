@@ -181,6 +181,10 @@ OptionValue get_deny_action(const Config& c) {
   return std::string(kDenyActions[c.authorization_deny_disconnect ? 1 : 0]);
 }
 
+// auth.jwt.algorithm ("" = no JWT step) and auth.jwt.from, EMQX's names.
+constexpr std::array<std::string_view, 3> kJwtAlgorithms{"", "hmac-based", "public-key"};
+constexpr std::array<std::string_view, 2> kJwtFrom{"password", "username"};
+
 // The HTTP methods of auth.http.method and authorization.http.method.
 constexpr std::array<std::string_view, 2> kHttpMethods{"post", "get"};
 
@@ -291,6 +295,35 @@ constexpr std::array kOptions{
                               "Comma-separated user names from the password file that bypass "
                               "authorization."),
     // [auth.http]: EMQX's HTTP authenticator, asked after the password file.
+    // [auth.jwt]: EMQX's JWT authenticator, asked after the password file, before HTTP.
+    choice<&C::auth_jwt_algorithm, kJwtAlgorithms>(
+        "auth.jwt.algorithm", "", restart,
+        "hmac-based (HS256/HS384/HS512 with auth.jwt.secret) or public-key (RS256/384/512, "
+        "ES256/384/512 with auth.jwt.public_key); empty = no JWT authentication. A token "
+        "signed with another algorithm, or alg none, is refused."),
+    text<&C::auth_jwt_secret>("auth.jwt.secret", "", kU16, restart,
+                              "The HMAC secret (hmac-based)."),
+    boolean<&C::auth_jwt_secret_base64>("auth.jwt.secret_base64_encoded", "false", restart,
+                                        "The secret is given in base64."),
+    text<&C::auth_jwt_public_key>(
+        "auth.jwt.public_key", "", kU16, restart,
+        "The public key (public-key): PEM text (-----BEGIN PUBLIC KEY-----...) or the path "
+        "of a PEM file, read at start-up. RSA for RS*, an EC P-256/P-384/P-521 key for ES*."),
+    choice<&C::auth_jwt_from, kJwtFrom>("auth.jwt.from", "password", restart,
+                                        "Which CONNECT field carries the token."),
+    text<&C::auth_jwt_verify_claims>(
+        "auth.jwt.verify_claims", "", kU16, restart,
+        "Claims that must equal a value, 'claim=template' separated by commas, templates "
+        "with ${clientid} and ${username}: e.g. 'clientid=${clientid}'. A token without "
+        "the claim, or with another value, is refused."),
+    text<&C::auth_jwt_acl_claim_name>(
+        "auth.jwt.acl_claim_name", "acl", 4096, restart,
+        "The claim holding the client's own authorization rules (EMQX's rule list or its "
+        "older {pub, sub, all} form), asked before the authorization sources."),
+    boolean<&C::auth_jwt_disconnect_after_expire>(
+        "auth.jwt.disconnect_after_expire", "true", restart,
+        "Disconnect the client (0x87) when the token's exp passes; false: exp is checked at "
+        "CONNECT only."),
     text<&C::auth_http_url>("auth.http.url", "", 4096, restart,
                             "HTTP authentication service, http://HOST[:PORT]/PATH (https is not "
                             "supported yet); placeholders allowed. Empty = none. Asked after the "
