@@ -3,6 +3,7 @@
 // disconnects. Each step is one JSON line on stdout; any error exits non-zero with the
 // reason on stderr.
 //   node peer.js URL PROTOCOL_VERSION QOS SUB_TOPIC PUB_TOPIC SIZE [CA_FILE]
+// PEER_DEBUG=1 also logs every packet sent and received to stderr.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
