@@ -92,7 +92,8 @@ class EncodingSink final : public SessionSink {
 void BM_SessionDeliver(benchmark::State& state) {
   const auto qos = static_cast<QoS>(state.range(0));
   auto handle = std::make_shared<SessionHandle>("sub", 0);
-  Session session(handle, SessionLimits{});
+  SessionEnv env;
+  Session session(handle, env);
   EncodingSink sink;
   const TimePoint now = Clock::now();
   session.attach(sink, cicada::codec::ProtocolVersion::v5, 65535, now);

@@ -73,37 +73,10 @@ std::string parse_url(std::string_view text, ToolOptions& o) {
 }
 
 // mosquitto's -D: the commands and properties supported here; others are refused.
-std::string parse_property(Tool tool, std::string_view command, std::string_view property,
-                           std::string_view first, std::string_view second, ToolOptions& o) {
-  const std::string where = "-D " + std::string(command) + " " + std::string(property);
-  if (command == "connect") {
-    if (property == "user-property") {
-      o.connect_user_properties.emplace_back(first, second);
-    } else if (property == "session-expiry-interval") {
-      std::uint32_t v = 0;
-      if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
-      o.session_expiry = v;
-    } else {
-      return where + " is not supported yet.";
-    }
-    return {};
-  }
-  if (command == "subscribe" && tool == Tool::sub) {
-    if (property == "user-property") {
-      o.subscribe_properties.user_properties.emplace_back(first, second);
-    } else if (property == "subscription-identifier") {
-      std::uint32_t v = 0;
-      if (!parse_number(first, v, 1u, 268'435'455u)) return where + ": invalid value";
-      o.subscribe_properties.subscription_identifier = v;
-    } else {
-      return where + " is not supported yet.";
-    }
-    return {};
-  }
-  if (command != "publish" || tool != Tool::pub)
-    return "-D " + std::string(command) + " is not supported yet (only connect" +
-           std::string(tool == Tool::pub ? " and publish" : " and subscribe") + ").";
-  auto& p = o.publish_properties;
+// A PUBLISH or Will property (MQTT 5.0 3.3.2.3, 3.1.3.2), as mosquitto names them.
+std::string parse_message_property(std::string_view property, std::string_view first,
+                                   std::string_view second, client::MessageProperties& p,
+                                   const std::string& where) {
   if (property == "user-property") {
     p.user_properties.emplace_back(first, second);
   } else if (property == "content-type") {
@@ -127,6 +100,73 @@ std::string parse_property(Tool tool, std::string_view command, std::string_view
   return {};
 }
 
+// CONNECT properties (MQTT 5.0 3.1.2.11).
+std::string parse_connect_property(std::string_view property, std::string_view first,
+                                   std::string_view second, ToolOptions& o,
+                                   const std::string& where) {
+  if (property == "user-property") {
+    o.connect_user_properties.emplace_back(first, second);
+  } else if (property == "session-expiry-interval") {
+    std::uint32_t v = 0;
+    if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+    o.session_expiry = v;
+  } else if (property == "receive-maximum") {
+    std::uint16_t v = 0;  // 0 is a Protocol Error [MQTT-3.1.2.11.3]
+    if (!parse_number(first, v, std::uint16_t{1}, std::uint16_t{65535}))
+      return where + ": invalid value";
+    o.receive_maximum = v;
+  } else if (property == "maximum-packet-size") {
+    std::uint32_t v = 0;  // 0 is a Protocol Error (3.1.2.11.4)
+    if (!parse_number(first, v, 1u, 268'435'455u + 5u)) return where + ": invalid value";
+    o.maximum_packet_size = v;
+  } else if (property == "topic-alias-maximum") {
+    std::uint16_t v = 0;
+    if (!parse_number(first, v, std::uint16_t{0}, std::uint16_t{65535}))
+      return where + ": invalid value";
+    o.topic_alias_maximum = v;
+  } else {
+    return where + " is not supported yet.";
+  }
+  return {};
+}
+
+std::string parse_property(Tool tool, std::string_view command, std::string_view property,
+                           std::string_view first, std::string_view second, ToolOptions& o) {
+  const std::string where = "-D " + std::string(command) + " " + std::string(property);
+  if (command == "connect") return parse_connect_property(property, first, second, o, where);
+  if (command == "will") {
+    if (property == "will-delay-interval") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+      o.will_delay = v;
+      return {};
+    }
+    return parse_message_property(property, first, second, o.will_properties, where);
+  }
+  if (command == "subscribe" && tool == Tool::sub) {
+    if (property == "user-property") {
+      o.subscribe_properties.user_properties.emplace_back(first, second);
+    } else if (property == "subscription-identifier") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 1u, 268'435'455u)) return where + ": invalid value";
+      o.subscribe_properties.subscription_identifier = v;
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
+  if (command == "unsubscribe" && tool == Tool::sub) {
+    if (property != "user-property") return where + " is not supported yet.";
+    o.unsubscribe_properties.user_properties.emplace_back(first, second);
+    return {};
+  }
+  if (command == "publish" && tool == Tool::pub) {
+    return parse_message_property(property, first, second, o.publish_properties, where);
+  }
+  return "-D " + std::string(command) + " is not supported yet (only connect, will and " +
+         std::string(tool == Tool::pub ? "publish" : "subscribe and unsubscribe") + ").";
+}
+
 std::string read_all(std::istream& in) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
@@ -140,6 +180,7 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
   const bool pub = tool == Tool::pub;
   int message_sources = 0;
   std::optional<std::string> will_payload;
+  bool will_properties_given = false;  // -D will ...
   std::optional<client::QoS> will_qos;
   bool will_retain = false;
   auto fail = [&](std::string text) {
@@ -175,6 +216,12 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       if (!value(v)) return fail(needs("topic"));
       if (pub && !o.topics.empty()) return fail("Only one topic may be given with cicada-pub.");
       o.topics.emplace_back(v);
+    } else if (!pub && (flag == "-U" || flag == "--unsubscribe")) {
+      if (!value(v)) return fail(needs("unsubscribe topic"));
+      if (topic::validate_filter(v) != topic::TopicError::ok)
+        return fail("Invalid unsubscribe topic '" + std::string(v) +
+                    "', are all '+' and '#' wildcards correct?");
+      o.unsubscribe_topics.emplace_back(v);
     } else if (flag == "-q" || flag == "--qos") {
       if (!value(v)) return fail(needs("QoS"));
       if (!parse_qos(v, o.qos)) return fail("Invalid QoS given: " + std::string(v));
@@ -275,6 +322,7 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
       if (auto e = parse_property(tool, command, property, first, second, o); !e.empty())
         return fail(e);
       o.properties_given = true;
+      if (command == "will") will_properties_given = true;
     } else if (pub && (flag == "-m" || flag == "--message")) {
       if (!value(v)) return fail(needs("message"));
       o.message = std::string(v);
@@ -340,7 +388,7 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     return fail(
         "--tls-version and --ciphers need TLS: add --cafile, --capath or "
         "--tls-use-os-certs.");
-  if (o.topics.empty()) {
+  if (o.topics.empty() && (pub || o.unsubscribe_topics.empty())) {
     return fail(pub ? "Both topic and message must be supplied."
                     : "You must specify a topic to subscribe to.");
   }
@@ -366,12 +414,16 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
   if (will_payload || will_qos || will_retain) {
     if (!o.will_topic) return fail("Will payload, QoS or retain given, but no will topic given.");
   }
+  if (!o.will_topic && will_properties_given)
+    return fail("-D will given, but no will topic given.");
   if (o.will_topic) {
     client::WillOptions will;
     will.topic = *o.will_topic;
     will.payload = will_payload.value_or("");
     will.qos = will_qos.value_or(client::QoS::at_most_once);
     will.retain = will_retain;
+    will.delay_interval = o.will_delay;
+    will.properties = o.will_properties;
     o.will = will;
   }
   return outcome;
@@ -398,18 +450,21 @@ void print_help(Tool tool) {
         "                   needs -c -i id, and -x with -V 5)\n");
   else
     std::printf(
-        "                  [-C msg_count] [-W timeout] [-R] [-N] [-v] [-F format] "
-        "[--no-reconnect]\n");
+        "                  [-U unsubscribe-topic] [-C msg_count] [-W timeout] [-R] [-N] [-v]\n"
+        "                  [-F format] [--no-reconnect]\n");
   std::printf(
       "                  [-i id] [-I id_prefix] [-k keepalive] [-c] [-x session-expiry]\n"
       "                  [-V mqttv5|mqttv311|5|311] [-d] [--quiet]\n"
       "                  [--will-topic topic [--will-payload payload] [--will-qos qos] "
       "[--will-retain]]\n"
-      "                  [-D connect|publish|subscribe <property> <value>] (MQTT 5:\n"
-      "                   publish: user-property, content-type, response-topic,\n"
+      "                  [-D command <property> <value>] (MQTT 5:\n"
+      "                   publish, will: user-property, content-type, response-topic,\n"
       "                   correlation-data, message-expiry-interval, payload-format-indicator;\n"
-      "                   connect: user-property, session-expiry-interval;\n"
-      "                   subscribe (cicada-sub): subscription-identifier, user-property)\n"
+      "                   will: will-delay-interval;\n"
+      "                   connect: user-property, session-expiry-interval, receive-maximum,\n"
+      "                   maximum-packet-size, topic-alias-maximum;\n"
+      "                   subscribe (cicada-sub): subscription-identifier, user-property;\n"
+      "                   unsubscribe (cicada-sub): user-property)\n"
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
       "                  [--insecure] [--tls-version tlsv1.2|tlsv1.3] [--ciphers list]\n"
@@ -457,6 +512,9 @@ client::ClientOptions client_options(const ToolOptions& o) {
   c.will = o.will;
   c.session_expiry_interval = o.session_expiry;
   c.connect_user_properties = o.connect_user_properties;
+  if (o.receive_maximum) c.receive_maximum = *o.receive_maximum;
+  if (o.maximum_packet_size) c.maximum_packet_size = *o.maximum_packet_size;
+  if (o.topic_alias_maximum) c.topic_alias_maximum = *o.topic_alias_maximum;
   c.retry_initial_connect = false;
   if (o.store) {
     c.store.directory = *o.store;

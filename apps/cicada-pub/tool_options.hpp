@@ -38,10 +38,16 @@ struct ToolOptions {
   std::optional<std::uint32_t> session_expiry;
   std::optional<client::WillOptions> will;
   std::optional<std::string> will_topic;
-  // -D connect|publish <property> <value> [<value>] (MQTT 5)
+  // -D connect|will|publish|subscribe|unsubscribe <property> <value> [<value>] (MQTT 5)
   client::MessageProperties publish_properties;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
-  client::SubscribeProperties subscribe_properties;  // -D subscribe (cicada-sub)
+  std::optional<std::uint16_t> receive_maximum;          // -D connect receive-maximum
+  std::optional<std::uint32_t> maximum_packet_size;      // -D connect maximum-packet-size
+  std::optional<std::uint16_t> topic_alias_maximum;      // -D connect topic-alias-maximum
+  client::MessageProperties will_properties;             // -D will (with --will-topic)
+  std::optional<std::uint32_t> will_delay;               // -D will will-delay-interval
+  client::SubscribeProperties subscribe_properties;      // -D subscribe (cicada-sub)
+  client::UnsubscribeProperties unsubscribe_properties;  // -D unsubscribe (cicada-sub)
   bool properties_given = false;
   bool debug = false;
   bool quiet = false;
@@ -55,13 +61,14 @@ struct ToolOptions {
   bool store_sync = false;             // --store-sync: fsync every change
 
   // cicada-sub
-  std::optional<std::uint64_t> count;    // -C
-  std::optional<std::uint32_t> timeout;  // -W seconds
-  bool no_retained = false;              // -R
-  bool no_newline = false;               // -N
-  bool verbose = false;                  // -v
-  std::optional<std::string> format;     // -F
-  bool reconnect = true;                 // --no-reconnect turns it off
+  std::vector<std::string> unsubscribe_topics;  // -U, sent after the subscriptions
+  std::optional<std::uint64_t> count;           // -C
+  std::optional<std::uint32_t> timeout;         // -W seconds
+  bool no_retained = false;                     // -R
+  bool no_newline = false;                      // -N
+  bool verbose = false;                         // -v
+  std::optional<std::string> format;            // -F
+  bool reconnect = true;                        // --no-reconnect turns it off
 };
 
 struct ParseOutcome {

@@ -52,14 +52,7 @@ int main(int argc, char** argv) {
 
   client::Client client(tools::client_options(o));
   bool subscribed_once = false;  // callback thread only
-  client.on_connection_up([&](const client::ConnackInfo& connack) {
-    if (o.debug)
-      std::fprintf(stderr, "Connected to %s (session present %d)\n", connack.uri.c_str(),
-                   connack.session_present ? 1 : 0);
-    // Later connections get their subscriptions back from the broker's session or
-    // from the library's restore.
-    if (subscribed_once) return;
-    subscribed_once = true;
+  auto subscribe = [&] {
     std::vector<client::SubscribeRequest> requests;
     for (const auto& t : o.topics)
       requests.push_back({.filter = t, .qos = o.qos});
@@ -79,6 +72,29 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "Warning: some subscription requests were denied.\n");
     }
     if (o.debug) std::fprintf(stderr, "Subscribed to %zu topic(s)\n", o.topics.size() - denied);
+  };
+  client.on_connection_up([&](const client::ConnackInfo& connack) {
+    if (o.debug)
+      std::fprintf(stderr, "Connected to %s (session present %d)\n", connack.uri.c_str(),
+                   connack.session_present ? 1 : 0);
+    // Later connections get their subscriptions back from the broker's session or
+    // from the library's restore.
+    if (subscribed_once) return;
+    subscribed_once = true;
+    if (!o.topics.empty()) subscribe();
+    // -U: after the subscriptions, as mosquitto_sub does (cleaning up a persistent
+    // session's old filters).
+    if (!o.unsubscribe_topics.empty()) {
+      auto result = client.unsubscribe(o.unsubscribe_topics, o.unsubscribe_properties).get();
+      if (result.error.kind != client::ErrorKind::none &&
+          result.error.kind != client::ErrorKind::rejected) {
+        if (!o.quiet)
+          std::fprintf(stderr, "Error: unsubscribe failed: %s\n", result.error.describe().c_str());
+        finish(1);
+      } else if (o.debug) {
+        std::fprintf(stderr, "Unsubscribed from %zu topic(s)\n", o.unsubscribe_topics.size());
+      }
+    }
   });
   client.on_connection_down([&](const client::Error& error) {
     if (!o.reconnect) {

@@ -11,12 +11,13 @@
 
 #include <sys/uio.h>
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
+
+#include "net/socket.hpp"
 
 namespace cicada::net {
 
@@ -37,7 +38,7 @@ class StreamLayer {
   // Like a non-blocking socket read: returns > 0 application bytes written to `into`;
   // or 0 with `error` set: boost::asio::error::would_block (wait for read_wants(),
   // then call again), boost::asio::error::eof (orderly end), or a fatal error.
-  virtual std::size_t read_some(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+  virtual std::size_t read_some(Socket& socket, std::span<std::uint8_t> into,
                                 boost::system::error_code& error) = 0;
   virtual Wait read_wants() const noexcept = 0;
   // Application bytes are already decoded and waiting inside the layer: call
@@ -48,15 +49,14 @@ class StreamLayer {
   // it took (0 with would_block when none). Bytes taken are never offered again; the
   // layer may hold them, encoded, until the socket accepts them (write_pending()):
   // then wait for write_wants() and call write_some again (empty `buffers` is fine).
-  virtual std::size_t write_some(boost::asio::ip::tcp::socket& socket,
-                                 std::span<const iovec> buffers,
+  virtual std::size_t write_some(Socket& socket, std::span<const iovec> buffers,
                                  boost::system::error_code& error) = 0;
   virtual Wait write_wants() const noexcept = 0;
   virtual bool write_pending() const noexcept = 0;
 
   // The orderly end as far as it goes without blocking (TLS close_notify, WebSocket
   // Close frame); the caller closes the socket afterwards.
-  virtual void shutdown(boost::asio::ip::tcp::socket& socket) noexcept = 0;
+  virtual void shutdown(Socket& socket) noexcept = 0;
 
   // The client certificate, when the handshake checked one; nullptr otherwise.
   virtual const PeerIdentity* peer_identity() const noexcept { return nullptr; }

@@ -55,7 +55,7 @@ TlsLayer::~TlsLayer() {
   SSL_free(ssl_);
 }
 
-void TlsLayer::attach(asio::ip::tcp::socket& socket) noexcept {
+void TlsLayer::attach(Socket& socket) noexcept {
   if (attached_) return;
   attached_ = true;
   if (ssl_ == nullptr || SSL_set_fd(ssl_, socket.native_handle()) != 1) failed_ = true;
@@ -146,7 +146,7 @@ void TlsLayer::remember_peer() {
   peer_ = std::move(peer);
 }
 
-std::size_t TlsLayer::read_some(asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+std::size_t TlsLayer::read_some(Socket& socket, std::span<std::uint8_t> into,
                                 boost::system::error_code& error) {
   error = {};
   attach(socket);
@@ -170,7 +170,7 @@ bool TlsLayer::read_buffered() const noexcept {
   return ssl_ != nullptr && handshake_done_ && !failed_ && SSL_pending(ssl_) > 0;
 }
 
-std::size_t TlsLayer::write_some(asio::ip::tcp::socket& socket, std::span<const iovec> buffers,
+std::size_t TlsLayer::write_some(Socket& socket, std::span<const iovec> buffers,
                                  boost::system::error_code& error) {
   error = {};
   attach(socket);
@@ -223,7 +223,7 @@ std::size_t TlsLayer::write_some(asio::ip::tcp::socket& socket, std::span<const 
   return taken;
 }
 
-void TlsLayer::shutdown(asio::ip::tcp::socket& socket) noexcept {
+void TlsLayer::shutdown(Socket& socket) noexcept {
   attach(socket);
   // close_notify, without waiting for the peer's (the socket closes next). Not after a
   // fatal error, when OpenSSL forbids it.

@@ -29,23 +29,23 @@ class TlsLayer final : public StreamLayer {
   TlsLayer(const TlsLayer&) = delete;
   TlsLayer& operator=(const TlsLayer&) = delete;
 
-  std::size_t read_some(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+  std::size_t read_some(Socket& socket, std::span<std::uint8_t> into,
                         boost::system::error_code& error) override;
   Wait read_wants() const noexcept override { return read_wait_; }
   bool read_buffered() const noexcept override;
 
-  std::size_t write_some(boost::asio::ip::tcp::socket& socket, std::span<const iovec> buffers,
+  std::size_t write_some(Socket& socket, std::span<const iovec> buffers,
                          boost::system::error_code& error) override;
   Wait write_wants() const noexcept override { return write_wait_; }
   bool write_pending() const noexcept override { return stage_sent_ < stage_size_; }
 
-  void shutdown(boost::asio::ip::tcp::socket& socket) noexcept override;
+  void shutdown(Socket& socket) noexcept override;
 
   const PeerIdentity* peer_identity() const noexcept override { return peer_ ? &*peer_ : nullptr; }
   bool handshake_done() const noexcept { return handshake_done_; }
 
  private:
-  void attach(boost::asio::ip::tcp::socket& socket) noexcept;
+  void attach(Socket& socket) noexcept;
   // Runs the handshake on; true once it is done. Otherwise `error` says why not
   // (would_block with `wait` set, or the failure).
   bool advance_handshake(Wait& wait, boost::system::error_code& error);

@@ -32,14 +32,13 @@ WebSocketLayer::WebSocketLayer(WebSocketOptions options, std::unique_ptr<StreamL
       handshake_(std::make_unique<Handshake>(std::move(options.handshake))),
       decoder_(options.frames) {}
 
-std::size_t WebSocketLayer::lower_read(asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+std::size_t WebSocketLayer::lower_read(Socket& socket, std::span<std::uint8_t> into,
                                        boost::system::error_code& error) {
   if (lower_) return lower_->read_some(socket, into, error);
   return socket.read_some(asio::buffer(into.data(), into.size()), error);
 }
 
-std::size_t WebSocketLayer::lower_write(asio::ip::tcp::socket& socket,
-                                        std::span<const iovec> buffers,
+std::size_t WebSocketLayer::lower_write(Socket& socket, std::span<const iovec> buffers,
                                         boost::system::error_code& error) {
   if (lower_) return lower_->write_some(socket, buffers, error);
   msghdr message{};
@@ -58,7 +57,7 @@ std::size_t WebSocketLayer::lower_write(asio::ip::tcp::socket& socket,
   }
 }
 
-bool WebSocketLayer::flush_output(asio::ip::tcp::socket& socket, boost::system::error_code& error) {
+bool WebSocketLayer::flush_output(Socket& socket, boost::system::error_code& error) {
   error.clear();
   while (true) {
     if (current_sent_ == current_.size()) {
@@ -106,8 +105,7 @@ void WebSocketLayer::queue_close(std::uint16_t code) {
   websocket::append_close_frame(close_, code);
 }
 
-bool WebSocketLayer::advance_handshake(asio::ip::tcp::socket& socket,
-                                       boost::system::error_code& error) {
+bool WebSocketLayer::advance_handshake(Socket& socket, boost::system::error_code& error) {
   while (state_ == State::reading_request) {
     const std::span<std::uint8_t> space = handshake_->prepare();
     const std::size_t n = lower_read(socket, space, error);
@@ -142,8 +140,7 @@ bool WebSocketLayer::advance_handshake(asio::ip::tcp::socket& socket,
   return state_ == State::open;
 }
 
-std::size_t WebSocketLayer::finish_read(asio::ip::tcp::socket& socket,
-                                        boost::system::error_code& error) {
+std::size_t WebSocketLayer::finish_read(Socket& socket, boost::system::error_code& error) {
   // The read side has ended; its Close frame goes out before the end is reported.
   if (!flush_output(socket, error) || (lower_ && lower_->write_pending())) {
     if (!error || error == asio::error::would_block) {
@@ -156,7 +153,7 @@ std::size_t WebSocketLayer::finish_read(asio::ip::tcp::socket& socket,
   return 0;
 }
 
-std::size_t WebSocketLayer::read_frames(asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+std::size_t WebSocketLayer::read_frames(Socket& socket, std::span<std::uint8_t> into,
                                         boost::system::error_code& error) {
   if (read_end_) return finish_read(socket, error);
   for (int reads = 0; reads < max_reads_without_data; ++reads) {
@@ -218,7 +215,7 @@ std::size_t WebSocketLayer::read_frames(asio::ip::tcp::socket& socket, std::span
   return 0;
 }
 
-std::size_t WebSocketLayer::read_some(asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+std::size_t WebSocketLayer::read_some(Socket& socket, std::span<std::uint8_t> into,
                                       boost::system::error_code& error) {
   error.clear();
   blocked_on_write_ = false;
@@ -245,8 +242,7 @@ bool WebSocketLayer::read_buffered() const noexcept {
   return lower_ && lower_->read_buffered();
 }
 
-std::size_t WebSocketLayer::write_some(asio::ip::tcp::socket& socket,
-                                       std::span<const iovec> buffers,
+std::size_t WebSocketLayer::write_some(Socket& socket, std::span<const iovec> buffers,
                                        boost::system::error_code& error) {
   error.clear();
   std::size_t total = 0;
@@ -311,7 +307,7 @@ bool WebSocketLayer::write_pending() const noexcept {
          (lower_ && lower_->write_pending());
 }
 
-void WebSocketLayer::shutdown(asio::ip::tcp::socket& socket) noexcept {
+void WebSocketLayer::shutdown(Socket& socket) noexcept {
   if (state_ == State::open) queue_close(websocket::close_code::normal);
   boost::system::error_code ignored;
   flush_output(socket, ignored);

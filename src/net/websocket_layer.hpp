@@ -44,7 +44,7 @@ class WebSocketLayer final : public StreamLayer {
   // written); eof after the peer's Close, once the echo is written. A call may write
   // (the 101, a Pong, a Close): afterwards write_pending() may be true, and the
   // caller flushes it as it flushes its own bytes.
-  std::size_t read_some(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+  std::size_t read_some(Socket& socket, std::span<std::uint8_t> into,
                         boost::system::error_code& error) override;
   Wait read_wants() const noexcept override;
   bool read_buffered() const noexcept override;
@@ -52,7 +52,7 @@ class WebSocketLayer final : public StreamLayer {
   // One binary frame per call of up to max_write_frame bytes; WebSocketError::not_open
   // before the handshake completed, WebSocketError::closed after a Close was queued.
   // Empty `buffers` only flush what the layer holds, in every state (the 101 too).
-  std::size_t write_some(boost::asio::ip::tcp::socket& socket, std::span<const iovec> buffers,
+  std::size_t write_some(Socket& socket, std::span<const iovec> buffers,
                          boost::system::error_code& error) override;
   Wait write_wants() const noexcept override;
   bool write_pending() const noexcept override;
@@ -63,7 +63,7 @@ class WebSocketLayer final : public StreamLayer {
   }
 
   // Queues a Close (1000) unless one is queued already, and writes what it can.
-  void shutdown(boost::asio::ip::tcp::socket& socket) noexcept override;
+  void shutdown(Socket& socket) noexcept override;
 
   const PeerIdentity* peer_identity() const noexcept override {
     return lower_ ? lower_->peer_identity() : nullptr;
@@ -77,17 +77,17 @@ class WebSocketLayer final : public StreamLayer {
  private:
   enum class State { reading_request, writing_response, open, refused };
 
-  std::size_t lower_read(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+  std::size_t lower_read(Socket& socket, std::span<std::uint8_t> into,
                          boost::system::error_code& error);
-  std::size_t lower_write(boost::asio::ip::tcp::socket& socket, std::span<const iovec> buffers,
+  std::size_t lower_write(Socket& socket, std::span<const iovec> buffers,
                           boost::system::error_code& error);
   // Writes the queued frames (the rest of the current one, then a Pong, then a Close);
   // true when all of them are written, else `error` says why not.
-  bool flush_output(boost::asio::ip::tcp::socket& socket, boost::system::error_code& error);
-  bool advance_handshake(boost::asio::ip::tcp::socket& socket, boost::system::error_code& error);
-  std::size_t read_frames(boost::asio::ip::tcp::socket& socket, std::span<std::uint8_t> into,
+  bool flush_output(Socket& socket, boost::system::error_code& error);
+  bool advance_handshake(Socket& socket, boost::system::error_code& error);
+  std::size_t read_frames(Socket& socket, std::span<std::uint8_t> into,
                           boost::system::error_code& error);
-  std::size_t finish_read(boost::asio::ip::tcp::socket& socket, boost::system::error_code& error);
+  std::size_t finish_read(Socket& socket, boost::system::error_code& error);
   void queue_pong(std::span<const std::uint8_t> payload);
   void queue_close(std::uint16_t code);
 

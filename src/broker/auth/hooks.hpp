@@ -7,6 +7,7 @@
 // Thread-safety: implementations are called from any worker concurrently.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -46,6 +47,9 @@ struct AccessRequest {
   // The client's authentication made it a superuser (AuthDecision::superuser): it
   // bypasses authorization.
   bool superuser = false;
+  // The client's address and port (${peerhost}, ${peerport}): kept as the endpoint, so a
+  // request that no HTTP authorizer reads formats nothing.
+  boost::asio::ip::tcp::endpoint peer{};
 };
 
 class AuthHooks {

@@ -45,9 +45,12 @@ void HttpStep::ask(const Placeholders& values, std::function<void(AuthAnswer)> d
 
 void HttpAuthenticator::authenticate(const ConnectRequest& request,
                                      std::function<void(AuthAnswer)> done) const {
-  // The broker gives "ADDRESS:PORT" (IPv6 without brackets); ${peerhost} is the address.
+  // The broker gives "ADDRESS:PORT" (IPv6 without brackets); ${peerhost} is the address,
+  // ${peerport} the port.
   std::string_view peer_host = request.peer_host;
+  std::string_view peer_port;
   if (const auto colon = peer_host.rfind(':'); colon != std::string_view::npos) {
+    peer_port = peer_host.substr(colon + 1);
     peer_host = peer_host.substr(0, colon);
   }
   // Empty unless the client presented a certificate that an ssl listener verified.
@@ -56,6 +59,7 @@ void HttpAuthenticator::authenticate(const ConnectRequest& request,
       {"username", request.username ? std::string_view(*request.username) : std::string_view()},
       {"password", request.password ? std::string_view(*request.password) : std::string_view()},
       {"peerhost", peer_host},
+      {"peerport", peer_port},
       {"cert_subject", request.cert_subject},
       {"cert_common_name", request.cert_common_name},
   };
@@ -65,8 +69,14 @@ void HttpAuthenticator::authenticate(const ConnectRequest& request,
 void HttpAuthorizer::authorize(const AccessRequest& request,
                                std::function<void(Verdict)> done) const {
   const std::string qos = std::to_string(request.qos);
+  // Formatted here, for the HTTP service only (an unknown peer, port 0, stays empty).
+  const bool known = request.peer.port() != 0;
+  const std::string peer_host = known ? request.peer.address().to_string() : std::string();
+  const std::string peer_port = known ? std::to_string(request.peer.port()) : std::string();
   const Placeholders values{
       {"clientid", request.client_id},
+      {"peerhost", peer_host},
+      {"peerport", peer_port},
       {"username", request.username ? std::string_view(*request.username) : std::string_view()},
       {"topic", request.topic},
       {"action", request.action == Action::publish ? "publish" : "subscribe"},

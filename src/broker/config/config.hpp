@@ -122,6 +122,7 @@ struct Config {
   std::string auth_superusers;               // comma-separated user names that bypass authorization
   std::string authorization_acl_file;        // "" = no ACL file
   bool authorization_no_match_allow = true;  // "allow" | "deny": answer when no source matched
+  bool authorization_deny_disconnect = false;  // deny_action: "ignore" | "disconnect"
   // [auth.http], [authorization.http]: an HTTP service in EMQX's format; "" url = none.
   std::string auth_http_url;
   std::string auth_http_method = "post";  // post | get

@@ -171,6 +171,16 @@ OptionValue get_no_match(const Config& c) {
   return std::string(kNoMatch[c.authorization_no_match_allow ? 1 : 0]);
 }
 
+// Answers of authorization.deny_action, in the order of a bool (true = disconnect).
+constexpr std::array<std::string_view, 2> kDenyActions{"ignore", "disconnect"};
+
+void set_deny_action(Config& c, const OptionValue& value) {
+  c.authorization_deny_disconnect = std::get<std::string>(value) == "disconnect";
+}
+OptionValue get_deny_action(const Config& c) {
+  return std::string(kDenyActions[c.authorization_deny_disconnect ? 1 : 0]);
+}
+
 // The HTTP methods of auth.http.method and authorization.http.method.
 constexpr std::array<std::string_view, 2> kHttpMethods{"post", "get"};
 
@@ -293,7 +303,8 @@ constexpr std::array kOptions{
         R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})", kU16,
         restart,
         "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${password}, ${peerhost}, ${cert_subject}, ${cert_common_name}. Sent as JSON, or "
+        "${password}, ${peerhost}, ${peerport}, ${cert_subject}, ${cert_common_name}. Sent as "
+        "JSON, or "
         "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
     text<&C::auth_http_headers>("auth.http.headers", "", kU16, restart,
                                 "Extra request headers, one 'Name: value' per line."),
@@ -324,6 +335,18 @@ constexpr std::array kOptions{
                                       "source (ACL file line) matched.",
                        .set = set_no_match,
                        .get = get_no_match},
+    OptionSpec<Config>{.key = "authorization.deny_action",
+                       .type = T::enumeration,
+                       .default_value = "ignore",
+                       .reloadable = restart,
+                       .choices = kDenyActions,
+                       .description = "What a denied PUBLISH or SUBSCRIBE costs the client "
+                                      "(EMQX's deny_action): ignore = the refusal only "
+                                      "(PUBACK/PUBREC/SUBACK 0x87, a 3.1.1 PUBLISH dropped, "
+                                      "SUBACK 0x80); disconnect = the connection too (MQTT 5 "
+                                      "DISCONNECT 0x87 first).",
+                       .set = set_deny_action,
+                       .get = get_deny_action},
     // [authorization.http]: EMQX's HTTP authorizer, asked after the ACL file.
     text<&C::authorization_http_url>("authorization.http.url", "", 4096, restart,
                                      "HTTP authorization service, http://HOST[:PORT]/PATH; "
@@ -338,7 +361,8 @@ constexpr std::array kOptions{
         R"("action":"${action}"})",
         kU16, restart,
         "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${topic}, ${action} (publish or subscribe), ${qos}, ${retain}. Sent as JSON, or "
+        "${peerhost}, ${peerport}, ${topic}, ${action} (publish or subscribe), ${qos}, "
+        "${retain}. Sent as JSON, or "
         "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
     text<&C::authorization_http_headers>("authorization.http.headers", "", kU16, restart,
                                          "Extra request headers, one 'Name: value' per line."),

@@ -18,8 +18,7 @@ namespace cicada::broker {
 
 namespace asio = boost::asio;
 
-Connection::Connection(Worker& worker, asio::ip::tcp::socket socket,
-                       std::shared_ptr<ListenerInfo> listener,
+Connection::Connection(Worker& worker, net::Socket socket, std::shared_ptr<ListenerInfo> listener,
                        std::unique_ptr<net::StreamLayer> layer)
     : worker_(worker),
       socket_(std::move(socket)),
@@ -30,7 +29,7 @@ Connection::Connection(Worker& worker, asio::ip::tcp::socket socket,
   peer_ = socket_.remote_endpoint(error);
   socket_.non_blocking(true, error);
   socket_.set_option(asio::ip::tcp::no_delay(true), error);
-  accepted_at_ = last_packet_at_ = worker.now();
+  last_packet_at_ = worker.now();
   if (listener_) listener_->connections.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -41,6 +40,19 @@ Connection::~Connection() {
 std::string Connection::peer() const {
   if (peer_.port() == 0) return {};  // remote_endpoint() failed at accept
   return peer_.address().to_string() + ":" + std::to_string(peer_.port());
+}
+
+AccessRequest Connection::access_request(std::string topic, Action action, codec::QoS qos,
+                                         bool retain) const {
+  return AccessRequest{
+      .client_id = client_id(),
+      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
+      .topic = std::move(topic),
+      .action = action,
+      .qos = static_cast<std::uint8_t>(qos),
+      .retain = retain,
+      .superuser = superuser_,
+      .peer = peer_};
 }
 
 void Connection::start() {
@@ -61,7 +73,7 @@ void Connection::wait_readable(bool as_layer_asks) {
   }
   // A TLS read may need the socket writable first (a handshake message to send).
   const bool write = as_layer_asks && layer_->read_wants() == net::StreamLayer::Wait::writable;
-  socket_.async_wait(write ? asio::ip::tcp::socket::wait_write : asio::ip::tcp::socket::wait_read,
+  socket_.async_wait(write ? net::Socket::wait_write : net::Socket::wait_read,
                      [self = shared_from_this()](const boost::system::error_code& error) {
                        self->read_wait_pending_ = false;
                        if (error) {
@@ -159,7 +171,7 @@ bool Connection::publish_rate_exceeded() {
     spdlog::info(
         "client {} ({}): publishing faster than {}: its socket is read more slowly from now on "
         "(logged once per connection)",
-        client_id_, peer(), messages_ok ? "mqtt.bytes_rate" : "mqtt.messages_rate");
+        client_id(), peer(), messages_ok ? "mqtt.bytes_rate" : "mqtt.messages_rate");
   }
   limit.wake_pending = true;
   worker_.run_at(due, [weak = weak_from_this()] {
@@ -352,19 +364,19 @@ void Connection::flush_layer() {
 
 void Connection::wait_writable(net::StreamLayer::Wait wait) {
   write_in_flight_ = true;
-  socket_.async_wait(wait == net::StreamLayer::Wait::writable ? asio::ip::tcp::socket::wait_write
-                                                              : asio::ip::tcp::socket::wait_read,
-                     [self = shared_from_this()](const boost::system::error_code& error) {
-                       self->write_in_flight_ = false;
-                       if (error) {
-                         if (!self->closed()) {
-                           self->close("write error: " + error.message());
-                           self->finish_close();
-                         }
-                         return;
-                       }
-                       self->flush();
-                     });
+  socket_.async_wait(
+      wait == net::StreamLayer::Wait::writable ? net::Socket::wait_write : net::Socket::wait_read,
+      [self = shared_from_this()](const boost::system::error_code& error) {
+        self->write_in_flight_ = false;
+        if (error) {
+          if (!self->closed()) {
+            self->close("write error: " + error.message());
+            self->finish_close();
+          }
+          return;
+        }
+        self->flush();
+      });
 }
 
 void Connection::consume_output(std::size_t n) {
@@ -422,7 +434,7 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
                          ? spdlog::level::info
                          : spdlog::level::debug;
   if (spdlog::should_log(level)) {  // the peer is formatted only for a line that is written
-    spdlog::log(level, "client {} ({}) disconnected: {}", client_id_.empty() ? "-" : client_id_,
+    spdlog::log(level, "client {} ({}) disconnected: {}", client_id().empty() ? "-" : client_id(),
                 peer(), why);
   }
   // The session and the Will are dealt with now; the socket closes once the output
@@ -432,6 +444,7 @@ void Connection::close(std::string_view why, std::optional<codec::ReasonCode> re
     // session that expires at once) runs on a later turn of the loop: close() may be
     // called from inside that very session (a slow consumer found while delivering).
     Session& session = *session_;
+    client_id_ = session.client_id();  // for the lines logged while closing
     session_ = nullptr;
     session.detach(worker_.now());
     asio::post(worker_.io(), [worker = &worker_, handle = session.handle(), will = std::move(will_),
@@ -449,7 +462,7 @@ void Connection::finish_close() {
   state_ = State::closed;
   if (layer_) layer_->shutdown(socket_);  // close_notify, as far as it goes now
   boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.shutdown(net::Socket::shutdown_both, ignored);
   socket_.close(ignored);
   worker_.forget(*this);
 }
@@ -463,7 +476,7 @@ void Connection::tick(TimePoint now) {
   if (state_ == State::awaiting_connect) {
     // A socket that never sends CONNECT is closed after mqtt.idle_timeout, so a burst
     // of idle sockets holds its connection slots for that long at most.
-    if (now - accepted_at_ > std::chrono::milliseconds(worker_.config().idle_timeout_ms)) {
+    if (now - last_packet_at_ > std::chrono::milliseconds(worker_.config().idle_timeout_ms)) {
       worker_.stats().connect_timeouts.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("connection {}: no CONNECT within mqtt.idle_timeout, closed", peer());
       close("no CONNECT within mqtt.idle_timeout");

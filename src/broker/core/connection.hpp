@@ -25,6 +25,7 @@
 #include <cicada/codec/parser.hpp>
 #include <cicada/protocol/topic_aliases.hpp>
 
+#include "../auth/hooks.hpp"
 #include "listener_info.hpp"
 #include "message.hpp"
 #include "net/stream_layer.hpp"
@@ -39,8 +40,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
  public:
   // `listener` counts the connection among its open connections while it lives;
   // `layer` is null for plain TCP.
-  Connection(Worker& worker, boost::asio::ip::tcp::socket socket,
-             std::shared_ptr<ListenerInfo> listener,
+  Connection(Worker& worker, net::Socket socket, std::shared_ptr<ListenerInfo> listener,
              std::unique_ptr<net::StreamLayer> layer = nullptr);
   ~Connection() override;
 
@@ -66,9 +66,16 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   // The worker stopped being throttled: read what waited meanwhile.
   void resume_after_stall();
 
-  const std::string& client_id() const noexcept { return client_id_; }
+  // While a session is attached its handle holds the id; the connection's own copy is
+  // for the time before (CONNECT, authentication) and after (closing).
+  const std::string& client_id() const noexcept {
+    return session_ != nullptr ? session_->client_id() : client_id_;
+  }
   bool closed() const noexcept { return state_ == State::closed; }
   Session* session() const noexcept { return session_; }
+  // Its index in the worker's list of connections, kept by the worker (adopt/forget).
+  std::uint32_t worker_slot() const noexcept { return worker_slot_; }
+  void set_worker_slot(std::uint32_t slot) noexcept { worker_slot_ = slot; }
 
  private:
   enum class State : std::uint8_t { awaiting_connect, authenticating, connected, closing, closed };
@@ -116,6 +123,16 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   void on_subscribe(const codec::Subscribe& subscribe);
   // After authorization: `allowed[i]` answers subscribe.subscriptions[i].
   void finish_subscribe(const codec::Subscribe& subscribe, const std::vector<bool>& allowed);
+  // A retained message due to a new subscription, at most at the granted QoS.
+  struct RetainedMessage {
+    MessagePtr message;
+    codec::QoS qos;
+    bool allowed;  // false: not known yet (its topic is asked about)
+  };
+  // Delivers them in order once every one not yet allowed has been authorized (a read
+  // of its topic); the denied ones are skipped. connection_retained.cpp.
+  void deliver_retained(std::vector<RetainedMessage> messages, std::uint32_t identifier);
+  void send_retained(const std::vector<RetainedMessage>& messages, std::uint32_t identifier);
   void on_unsubscribe(const codec::Unsubscribe& unsubscribe);
   void on_disconnect(const codec::Disconnect& disconnect);
   void protocol_violation(codec::ReasonCode reason, std::string_view why);
@@ -132,11 +149,13 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
 
   // "address:port" of the peer, for logs and authentication requests.
   std::string peer() const;
+  // An authorization question about this client (PUBLISH, SUBSCRIBE, its Will).
+  AccessRequest access_request(std::string topic, Action action, codec::QoS qos, bool retain) const;
 
   // Members are ordered so that the small ones share words: every byte here is paid
   // once per connection (docs/performance.md, idle connections).
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  net::Socket socket_;
   std::unique_ptr<net::StreamLayer> layer_;  // null for plain TCP
   std::shared_ptr<ListenerInfo> listener_;
   codec::Parser parser_;
@@ -167,6 +186,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::unique_ptr<Output> out_;
 
   // Session and CONNECT state
+  // Emptied while a session is attached (client_id()): an id longer than the string's
+  // inline buffer, as most are, would otherwise be on the heap twice per connection.
   std::string client_id_;
   // Only for clients that give a username: kept off the connections that do not.
   std::unique_ptr<const std::string> username_;
@@ -175,10 +196,11 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
                                              // it is large and idle connections are many)
   SharedBuffer connect_owner_;
   MessagePtr will_;  // compact copy of the Will, once connected
-  // While connected: when the last packet came (keep-alive); while closing: when
-  // close() began (the flush grace period); the states never overlap.
+  // While awaiting CONNECT: when the socket was accepted (no packet has come yet;
+  // the first one is the CONNECT, which ends that state); while connected: when the
+  // last packet came (keep-alive); while closing: when close() began (the flush grace
+  // period). The states never overlap.
   TimePoint last_packet_at_;
-  TimePoint accepted_at_;
   // Each table only once used: the inbound one once the client sends a Topic Alias,
   // the outbound one for clients that accept aliases. Most do neither.
   std::unique_ptr<protocol::InboundTopicAliases> inbound_aliases_;
@@ -191,8 +213,7 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   std::uint16_t keep_alive_ = 0;  // seconds; 0 = none
   std::uint32_t will_delay_ = 0;
   std::uint32_t client_max_packet_size_ = 268'435'460;
-  std::uint32_t session_expiry_at_connect_ = 0;
-  std::uint32_t requested_expiry_ = 0;
+  std::uint32_t worker_slot_ = 0;
   std::uint16_t client_receive_maximum_ = 65535;
   // One bit each: a bool would take a byte of every connection.
   bool write_in_flight_ : 1 = false;  // waiting for the socket to take more
@@ -205,7 +226,8 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
   bool superuser_ : 1 = false;  // authentication said so: authorization is skipped
   bool assigned_id_ : 1 = false;
   bool server_keep_alive_changed_ : 1 = false;
-  std::uint8_t refusals_logged_ = 0;  // Refusal bits
+  bool connect_expiry_zero_ : 1 = false;  // CONNECT's Session Expiry Interval was 0
+  std::uint8_t refusals_logged_ : 3 = 0;  // Refusal bits, beside the flags above
   // Only when mqtt.messages_rate or mqtt.bytes_rate is set: kept off other connections.
   struct PublishLimit {
     std::optional<TokenBucket> messages;

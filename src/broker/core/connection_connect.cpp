@@ -25,6 +25,15 @@ std::string assign_client_id() {
   return id;
 }
 
+// The Session Expiry Interval the client asks for. 3.1.1 has none: a persistent
+// session (CleanSession 0) lasts mqtt.session_expiry_interval.
+std::uint32_t requested_session_expiry(const codec::Connect& connect, const Config& config) {
+  if (connect.version == ProtocolVersion::v5) {
+    return connect.properties.session_expiry_interval.value_or(0);
+  }
+  return connect.clean_start ? 0 : config.session_expiry_interval;
+}
+
 }  // namespace
 
 MessagePtr Connection::build_will(const codec::Will& will) const {
@@ -105,13 +114,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
       outbound_aliases_ = std::make_unique<protocol::OutboundTopicAliases>(*p.topic_alias_maximum);
     }
   }
-  if (v5()) {
-    requested_expiry_ = p.session_expiry_interval.value_or(0);
-  } else {
-    // 3.1.1: a persistent session (CleanSession 0) lasts mqtt.session_expiry_interval.
-    requested_expiry_ = connect.clean_start ? 0 : config.session_expiry_interval;
-  }
-  session_expiry_at_connect_ = std::min(requested_expiry_, config.session_expiry_interval);
+  connect_expiry_zero_ = requested_session_expiry(connect, config) == 0;
 
   if (connect.username) username_ = std::make_unique<const std::string>(*connect.username);
   const net::PeerIdentity* peer_identity = layer_ ? layer_->peer_identity() : nullptr;
@@ -176,33 +179,60 @@ void Connection::refuse_after_delay(ReasonCode reason) {
 }
 
 void Connection::continue_connect() {
-  worker_.open_session(*this, client_id_, clean_start_);
+  if (!connect_->will || worker_.auth().allows_everything()) {
+    worker_.open_session(*this, client_id_, clean_start_);
+    return;
+  }
+  // The Will is a PUBLISH asked for in advance. Mosquitto and EMQX authorize it when
+  // they would publish it and drop it when denied, the connection unaffected; Cicada
+  // asks at CONNECT, while the client is there to ask about (the answer comes from the
+  // ACL as it is now: a reload before the Will is due does not change it).
+  const codec::Will& will = *connect_->will;
+  const AccessRequest request =
+      access_request(std::string(will.topic), Action::publish, will.qos, will.retain);
+  std::weak_ptr<Connection> weak = weak_from_this();
+  Worker* worker = &worker_;
+  worker_.auth().authorize(request, [weak, worker](bool allowed) {
+    worker->post([weak, allowed](Worker&) {
+      auto self = weak.lock();
+      if (!self || self->closed()) return;
+      if (!allowed) {
+        spdlog::info("client {} ({}): will to {} not authorized, discarded", self->client_id_,
+                     self->peer(), self->connect_->will->topic);
+        self->connect_->will.reset();
+      }
+      self->worker_.open_session(*self, self->client_id_, self->clean_start_);
+    });
+  });
 }
 
 void Connection::on_session_ready(Session& session, bool present) {
   const Config& config = worker_.config();
   const TimePoint now = worker_.now();
   session_ = &session;
+  std::string().swap(client_id_);  // the session's handle has it now (client_id())
   worker_.cancel_pending_will(session);
-  session.expiry_interval = session_expiry_at_connect_;
-  if (connect_ && connect_->will) will_ = build_will(*connect_->will);
+  // Read from the CONNECT, kept until now, rather than kept on every connection.
+  const std::uint32_t requested_expiry = requested_session_expiry(*connect_, config);
+  session.expiry_interval = std::min(requested_expiry, config.session_expiry_interval);
+  if (connect_->will) will_ = build_will(*connect_->will);
 
   codec::Connack connack{.session_present = present && !clean_start_};
   if (v5()) {
     codec::Properties& p = connack.properties;
-    if (session_expiry_at_connect_ != requested_expiry_) {
-      p.session_expiry_interval = session_expiry_at_connect_;
+    if (session.expiry_interval != requested_expiry) {
+      p.session_expiry_interval = session.expiry_interval;  // MQTT 5.0 3.2.2.3.2
     }
     if (config.max_inflight != 65535) p.receive_maximum = config.max_inflight;
     if (config.max_qos_allowed < 2) p.maximum_qos = config.max_qos_allowed;
     if (!config.retain_available) p.retain_available = 0;
     p.maximum_packet_size = config.max_packet_size;
-    if (assigned_id_) p.assigned_client_identifier = client_id_;
+    if (assigned_id_) p.assigned_client_identifier = client_id();
     if (config.max_topic_alias > 0) p.topic_alias_maximum = config.max_topic_alias;
     if (!config.wildcard_subscription) p.wildcard_subscription_available = 0;
     if (!config.shared_subscription) p.shared_subscription_available = 0;
     if (server_keep_alive_changed_) p.server_keep_alive = keep_alive_;
-    if (connect_ && connect_->properties.request_response_information.value_or(0) == 1 &&
+    if (connect_->properties.request_response_information.value_or(0) == 1 &&
         !config.response_information.empty()) {
       p.response_information = config.response_information;
     }
@@ -211,7 +241,7 @@ void Connection::on_session_ready(Session& session, bool present) {
   state_ = State::connected;
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
-                  client_id_, peer(), codec::to_string(version_), bool{clean_start_}, keep_alive_,
+                  client_id(), peer(), codec::to_string(version_), bool{clean_start_}, keep_alive_,
                   present ? "resumed" : "new");
   }
   connect_.reset();
@@ -234,6 +264,7 @@ void Connection::kick_for_takeover(bool session_ends) {
     if (will_ && (session_ends || will_delay_ == 0)) worker_.publish_will(will_);
     will_.reset();
     session_->detach(worker_.now());
+    client_id_ = session_->client_id();  // for the lines logged while closing
     session_ = nullptr;
   }
   close("session taken over by a new connection", ReasonCode::session_taken_over);

@@ -2,6 +2,7 @@
 // UNSUBSCRIBE, PINGREQ, DISCONNECT; and what a malformed packet costs the client.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include <cicada/codec/utf8.hpp>
@@ -143,7 +144,7 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
   if (too_deep) note_refusal(Refusal::topic_levels, "PUBLISH topic above mqtt.max_topic_levels");
   if (sys || too_deep || too_long) {
     if (sys)
-      spdlog::debug("client {}: PUBLISH to {} refused ($SYS is the broker's)", client_id_, topic);
+      spdlog::debug("client {}: PUBLISH to {} refused ($SYS is the broker's)", client_id(), topic);
     if (publish.qos == QoS::exactly_once && !v5()) {
       // 3.1.1 has no refusal code: complete the exchange so the client stops resending.
       session_->receive_qos2(publish.packet_id, worker_.now());
@@ -171,14 +172,8 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
     std::shared_ptr<Pending> pending;  // set when the answer comes later
   };
   auto answer = std::make_shared<Answer>();
-  AccessRequest request{
-      .client_id = client_id_,
-      .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-      .topic = std::string(topic),
-      .action = Action::publish,
-      .qos = static_cast<std::uint8_t>(publish.qos),
-      .retain = publish.retain,
-      .superuser = superuser_};
+  const AccessRequest request =
+      access_request(std::string(topic), Action::publish, publish.qos, publish.retain);
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   worker_.auth().authorize(request, [weak, worker, answer](bool allowed) {
@@ -207,6 +202,12 @@ void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) 
 }
 
 void Connection::finish_publish(codec::Publish& publish, const SharedBuffer& owner, bool allowed) {
+  if (!allowed && worker_.config().authorization_deny_disconnect) {
+    // authorization.deny_action = "disconnect" (EMQX): no acknowledgement, the
+    // connection ends (MQTT 5: DISCONNECT 0x87 first).
+    return close("publish to " + std::string(publish.topic) + " not authorized",
+                 ReasonCode::not_authorized);
+  }
   if (!allowed) {
     // MQTT 5: PUBACK/PUBREC 0x87; 3.1.1 has no refusal: the message is dropped.
     if (publish.qos == QoS::exactly_once && !v5())
@@ -302,14 +303,8 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
   std::weak_ptr<Connection> weak = weak_from_this();
   Worker* worker = &worker_;
   for (std::size_t i = 0; i < count; ++i) {
-    AccessRequest request{
-        .client_id = client_id_,
-        .username = username_ ? std::optional<std::string>(*username_) : std::nullopt,
-        .topic = pending->filters[i],
-        .action = Action::subscribe,
-        .qos = static_cast<std::uint8_t>(subscribe.subscriptions[i].options.max_qos),
-        .retain = false,
-        .superuser = superuser_};
+    const AccessRequest request = access_request(pending->filters[i], Action::subscribe,
+                                                 subscribe.subscriptions[i].options.max_qos, false);
     worker_.auth().authorize(request, [weak, worker, pending, i](bool allowed) {
       worker->post([weak, pending, i, allowed](Worker&) {
         pending->allowed[i] = allowed;
@@ -326,16 +321,20 @@ void Connection::on_subscribe(const codec::Subscribe& subscribe) {
 void Connection::finish_subscribe(const codec::Subscribe& subscribe,
                                   const std::vector<bool>& allowed) {
   const Config& config = worker_.config();
-  const TimePoint now = worker_.now();
+  if (config.authorization_deny_disconnect &&
+      std::find(allowed.begin(), allowed.end(), false) != allowed.end()) {
+    // authorization.deny_action = "disconnect": no SUBACK and none of this SUBSCRIBE's
+    // filters take effect; the connection ends (MQTT 5: DISCONNECT 0x87 first).
+    return close("subscribe not authorized", ReasonCode::not_authorized);
+  }
   codec::Suback suback{.packet_id = subscribe.packet_id};
   const std::uint32_t identifier = subscribe.properties.subscription_identifiers.empty()
                                        ? 0
                                        : subscribe.properties.subscription_identifiers.front();
-  struct RetainedDelivery {
-    std::vector<MessagePtr> messages;
-    QoS qos;
-  };
-  std::vector<RetainedDelivery> retained;
+  std::vector<RetainedMessage> retained;
+  // Authorization already answered for the filter; a retained message under a wildcard
+  // filter is asked about on its own (deliver_retained), unless nobody is asked anything.
+  const bool trusted = superuser_ || worker_.auth().allows_everything();
   auto refuse_code = [&](ReasonCode v5_code) {
     return v5() ? v5_code : ReasonCode::unspecified_error;  // 0x80 Failure in 3.1.1
   };
@@ -388,19 +387,15 @@ void Connection::finish_subscribe(const codec::Subscribe& subscribe,
     const auto handling = options.retain_handling;
     if (!shared && (handling == codec::RetainHandling::send_on_subscribe ||
                     (handling == codec::RetainHandling::send_if_new_subscription && !existed))) {
-      retained.push_back(
-          {worker_.router().retained_for(filter, config.retainer_max_deliver_per_subscribe),
-           options.max_qos});
+      for (MessagePtr& message :
+           worker_.router().retained_for(filter, config.retainer_max_deliver_per_subscribe)) {
+        const bool known = trusted || message->topic == plain;
+        retained.push_back({std::move(message), options.max_qos, known});
+      }
     }
   }
   send_packet(suback);
-  for (auto& batch : retained) {
-    for (const MessagePtr& message : batch.messages) {
-      DeliveryOptions options{.qos = std::min(message->qos, batch.qos), .retain = true};
-      if (identifier != 0) options.subscription_ids.push_back(identifier);
-      session_->deliver(message, std::move(options), now);
-    }
-  }
+  deliver_retained(std::move(retained), identifier);
 }
 
 void Connection::on_unsubscribe(const codec::Unsubscribe& unsubscribe) {
@@ -418,7 +413,7 @@ void Connection::on_unsubscribe(const codec::Unsubscribe& unsubscribe) {
 void Connection::on_disconnect(const codec::Disconnect& disconnect) {
   if (v5() && disconnect.properties.session_expiry_interval) {
     // [MQTT-3.14.2-2] a session that was to end at once cannot be made to live on.
-    if (session_expiry_at_connect_ == 0 && *disconnect.properties.session_expiry_interval != 0) {
+    if (connect_expiry_zero_ && *disconnect.properties.session_expiry_interval != 0) {
       return protocol_violation(ReasonCode::protocol_error,
                                 "Session Expiry Interval set on DISCONNECT after 0 on CONNECT");
     }
@@ -447,8 +442,8 @@ void Connection::note_refusal(Refusal kind, std::string_view what) {
   // fill the log.
   const auto bit = static_cast<std::uint8_t>(kind);
   if ((refusals_logged_ & bit) != 0) return;
-  refusals_logged_ |= bit;
-  spdlog::info("client {} ({}): refused: {} (logged once per connection)", client_id_, peer(),
+  refusals_logged_ = (refusals_logged_ | bit) & 0x7;  // the field is 3 bits wide
+  spdlog::info("client {} ({}): refused: {} (logged once per connection)", client_id(), peer(),
                what);
 }
 

@@ -150,7 +150,7 @@ void Listener::accept(Acceptor& acceptor) {
   if (rate_limited(acceptor)) return;
   acceptor.acceptor.async_accept(
       acceptor.worker.io(),
-      [this, &acceptor](const boost::system::error_code& error, tcp::socket socket) {
+      [this, &acceptor](const boost::system::error_code& error, net::Socket socket) {
         if (error == asio::error::operation_aborted) return;
         if (!error) {
           if (over_limit(acceptor)) {

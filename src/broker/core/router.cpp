@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <unordered_map>
 
 namespace cicada::broker {
 namespace {
@@ -292,28 +293,24 @@ Router::Claim Router::claim(const std::string& client_id, std::uint32_t worker) 
   auto it = registry_.find(std::string_view(client_id));
   if (it == registry_.end()) {
     auto handle = std::make_shared<SessionHandle>(client_id, worker);
-    // The key views the handle's own copy of the client id, which lives as long as
-    // the entry holds the handle.
-    registry_.emplace(std::string_view(handle->client_id), Registered{handle, 0});
+    registry_.insert(handle);
     return {handle, false};
   }
-  ++it->second.takeovers;
-  return {it->second.handle, true};
+  ++(*it)->takeovers;
+  return {*it, true};
 }
 
 void Router::takeover_finished(const SessionHandlePtr& handle) {
   std::lock_guard lock(registry_mutex_);
   auto it = registry_.find(std::string_view(handle->client_id));
-  if (it != registry_.end() && it->second.handle == handle && it->second.takeovers > 0) {
-    --it->second.takeovers;
-  }
+  if (it != registry_.end() && *it == handle && handle->takeovers > 0) --handle->takeovers;
 }
 
 bool Router::release(const SessionHandlePtr& handle) {
   std::lock_guard lock(registry_mutex_);
   auto it = registry_.find(std::string_view(handle->client_id));
-  if (it == registry_.end() || it->second.handle != handle) return true;
-  if (it->second.takeovers > 0) return false;
+  if (it == registry_.end() || *it != handle) return true;
+  if (handle->takeovers > 0) return false;
   registry_.erase(it);
   return true;
 }

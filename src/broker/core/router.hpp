@@ -16,7 +16,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include <cicada/topic/retained_tree.hpp>
@@ -92,13 +92,28 @@ class Router {
   topic::RetainedTree<MessagePtr> retained_;  // guarded by retained_mutex_
   std::uint64_t retained_bytes_ = 0;          // guarded by retained_mutex_
 
-  struct Registered {
-    SessionHandlePtr handle;
-    int takeovers = 0;  // claims of an existing session not yet finished
+  // The registry is a set of handles hashed by their client id and looked up by a plain
+  // id (transparent hash and equality): the id is stored once per session, in its handle.
+  // The hash is noexcept, so libstdc++ does not cache it in the node: a node is a next
+  // pointer and the handle, 24 bytes (a map from a view of the id was 56).
+  struct ByClientId {
+    using is_transparent = void;
+    static std::string_view id(std::string_view id) noexcept { return id; }
+    static std::string_view id(const SessionHandlePtr& handle) noexcept {
+      return handle->client_id;
+    }
+    template <typename T>
+    std::size_t operator()(const T& key) const noexcept {
+      return std::hash<std::string_view>{}(id(key));
+    }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return id(a) == id(b);
+    }
   };
   mutable std::mutex registry_mutex_;
-  // Keyed by a view of the handle's client id: the id is stored once per session.
-  std::unordered_map<std::string_view, Registered> registry_;  // guarded by registry_mutex_
+  std::unordered_set<SessionHandlePtr, ByClientId, ByClientId>
+      registry_;  // guarded by registry_mutex_
 
   RouterStats stats_;
 };

@@ -7,8 +7,8 @@ namespace cicada::broker {
 using codec::QoS;
 using SendResult = SessionSink::SendResult;
 
-Session::Session(SessionHandlePtr handle, SessionLimits limits)
-    : handle_(std::move(handle)), limits_(limits) {}
+Session::Session(SessionHandlePtr handle, SessionEnv& env)
+    : handle_(std::move(handle)), env_(&env) {}
 
 Session::Exchanges& Session::exchanges() {
   if (!exchanges_) exchanges_ = std::make_unique<Exchanges>();
@@ -75,7 +75,7 @@ SendResult Session::send_now(const MessagePtr& message, const DeliveryOptions& o
     // [MQTT-3.3.2-5] an expired message whose delivery has not started is deleted;
     // one already in flight is resent, its interval at the least the spec allows.
     if (!resend) {
-      ++stats_.dropped_expired;
+      SessionStats::bump(env_->stats.dropped_expired);
       return SendResult::discarded;
     }
     remaining = 1;
@@ -94,8 +94,8 @@ SendResult Session::send_now(const MessagePtr& message, const DeliveryOptions& o
     publish.properties.subscription_identifiers = options.subscription_ids;
   }
   SendResult result = sink_->send_publish(publish, message);
-  if (result == SendResult::sent) ++stats_.delivered;
-  if (result == SendResult::discarded) ++stats_.dropped_by_connection;
+  if (result == SendResult::sent) SessionStats::bump(env_->stats.delivered);
+  if (result == SendResult::discarded) SessionStats::bump(env_->stats.dropped_by_connection);
   return result;
 }
 
@@ -127,17 +127,17 @@ void Session::deliver(const MessagePtr& message, DeliveryOptions options, TimePo
 
 void Session::enqueue(const MessagePtr& message, DeliveryOptions options) {
   const bool qos0 = options.qos == QoS::at_most_once;
-  if (qos0 && !online() && !limits_.mqueue_store_qos0) {
-    ++stats_.dropped_qos0_offline;
+  if (qos0 && !online() && !env_->limits.mqueue_store_qos0) {
+    SessionStats::bump(env_->stats.dropped_qos0_offline);
     return;
   }
   Exchanges& x = exchanges();
   auto& queue = x.queue;
-  if (queue.size() >= limits_.max_mqueue_len) {
+  if (queue.size() >= env_->limits.max_mqueue_len) {
     // Full: the oldest QoS 0 message goes first (the arriving one counts as the
     // newest), then the oldest message.
-    ++stats_.dropped_queue_full;
-    if (limits_.max_mqueue_len == 0) return;
+    SessionStats::bump(env_->stats.dropped_queue_full);
+    if (env_->limits.max_mqueue_len == 0) return;
     if (x.queued_qos0 > 0) {
       auto oldest_qos0 = std::find_if(queue.begin(), queue.end(), [](const Queued& q) {
         return q.options.qos == QoS::at_most_once;
@@ -250,7 +250,7 @@ bool Session::on_pubcomp(std::uint16_t packet_id, TimePoint now) {
 Session::Qos2Arrival Session::receive_qos2(std::uint16_t packet_id, TimePoint now) {
   auto& awaiting = exchanges().awaiting_rel;
   if (awaiting.contains(packet_id)) return Qos2Arrival::duplicate;
-  if (limits_.max_awaiting_rel != 0 && awaiting.size() >= limits_.max_awaiting_rel) {
+  if (env_->limits.max_awaiting_rel != 0 && awaiting.size() >= env_->limits.max_awaiting_rel) {
     return Qos2Arrival::too_many;
   }
   awaiting.emplace(packet_id, now);
@@ -261,7 +261,7 @@ std::size_t Session::drop_unreleased_before(TimePoint cutoff) {
   if (!exchanges_) return 0;
   std::size_t dropped = std::erase_if(exchanges_->awaiting_rel,
                                       [&](const auto& entry) { return entry.second < cutoff; });
-  stats_.dropped_unreleased_qos2 += dropped;
+  SessionStats::bump(env_->stats.dropped_unreleased_qos2, dropped);
   return dropped;
 }
 

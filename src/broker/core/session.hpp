@@ -7,6 +7,7 @@
 // Thread-safety: owned by one worker at a time; moved between workers by message.
 #pragma once
 
+#include <atomic>
 #include <boost/container/deque.hpp>
 #include <cstdint>
 #include <map>
@@ -59,20 +60,37 @@ struct StoredSubscription {
   std::uint32_t identifier = 0;
 };
 
-// Drop and delivery counters of one session, each with a named reason (STYLE.md 7).
+// Drop and delivery counters of the sessions of one worker, each with a named reason
+// (STYLE.md 7). Written only by that worker's thread (bump()), read by any.
 struct SessionStats {
-  std::uint64_t delivered = 0;
-  std::uint64_t dropped_queue_full = 0;
-  std::uint64_t dropped_qos0_offline = 0;
-  std::uint64_t dropped_expired = 0;
-  std::uint64_t dropped_by_connection = 0;
-  std::uint64_t dropped_unreleased_qos2 = 0;  // no PUBREL within mqtt.await_rel_timeout  // too
-                                              // large for the client, or slow-consumer QoS 0
+  std::atomic<std::uint64_t> delivered{0};
+  std::atomic<std::uint64_t> dropped_queue_full{0};
+  std::atomic<std::uint64_t> dropped_qos0_offline{0};
+  std::atomic<std::uint64_t> dropped_expired{0};
+  // Too large for the client, or a slow consumer's QoS 0.
+  std::atomic<std::uint64_t> dropped_by_connection{0};
+  // No PUBREL within mqtt.await_rel_timeout.
+  std::atomic<std::uint64_t> dropped_unreleased_qos2{0};
+
+  // One writer: a plain load and store, no locked read-modify-write on the hot path.
+  static void bump(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+};
+
+// What all the sessions of a worker share, kept once per worker instead of in every
+// session (docs/performance.md, idle connections): the limits and the counters.
+struct SessionEnv {
+  SessionLimits limits;
+  SessionStats stats;
 };
 
 class Session {
  public:
-  Session(SessionHandlePtr handle, SessionLimits limits);
+  // `env` outlives the session, or until move_to() gives it another.
+  Session(SessionHandlePtr handle, SessionEnv& env);
+  // The session now belongs to the worker whose environment is `env` (a takeover).
+  void move_to(SessionEnv& env) noexcept { env_ = &env; }
 
   const SessionHandlePtr& handle() const noexcept { return handle_; }
   const std::string& client_id() const noexcept { return handle_->client_id; }
@@ -127,7 +145,8 @@ class Session {
     return exchanges_ ? exchanges_->inflight.size() : 0;
   }
   std::size_t queued_count() const noexcept { return exchanges_ ? exchanges_->queue.size() : 0; }
-  const SessionStats& stats() const noexcept { return stats_; }
+  // The counters of every session sharing this one's environment (its worker's).
+  const SessionStats& stats() const noexcept { return env_->stats; }
 
   // The message exchanges (in flight, queued, QoS 2 awaiting release) live apart
   // from the session and only while there are any: most sessions are idle most of
@@ -191,8 +210,7 @@ class Session {
   std::unique_ptr<Exchanges> exchanges_;
   std::unique_ptr<Subscriptions> subscriptions_;  // none: no subscription
   TimePoint expires_at_ = never;
-  SessionStats stats_;
-  SessionLimits limits_;
+  SessionEnv* env_;
   std::uint16_t receive_maximum_ = 65535;
   std::uint16_t last_packet_id_ = 0;  // kept across Exchanges: ids go on from it
   codec::ProtocolVersion version_ = codec::ProtocolVersion::v3_1_1;

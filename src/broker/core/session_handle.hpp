@@ -2,7 +2,8 @@
 // trie refers to sessions by handle id; the router reads `worker` to know which
 // worker owns the session right now (it changes when a client reconnects on another
 // worker and its session moves there).
-// Thread-safety: `worker` is atomic; client_id and id are immutable.
+// Thread-safety: `worker` is atomic; client_id and id are immutable; `takeovers` is
+// the router's, guarded by its registry mutex.
 #pragma once
 
 #include <atomic>
@@ -24,6 +25,10 @@ struct SessionHandle : std::enable_shared_from_this<SessionHandle> {
 
   const std::string client_id;
   std::atomic<std::uint32_t> worker;
+  // Claims of this session by new connections not yet finished (Router::claim): it
+  // is not released from the registry meanwhile. Here rather than in the registry's
+  // node, where it fits in the handle's padding (docs/performance.md, idle memory).
+  int takeovers = 0;
 };
 
 using SessionHandlePtr = std::shared_ptr<SessionHandle>;

@@ -19,7 +19,11 @@ Worker::Worker(std::uint32_t index, const Config& config, Router& router, AuthHo
       auth_(auth),
       io_(1),
       tick_timer_(io_),
-      run_at_timer_(io_) {}
+      run_at_timer_(io_) {
+  session_env_.limits = {.max_mqueue_len = config_.max_mqueue_len,
+                         .mqueue_store_qos0 = config_.mqueue_store_qos0,
+                         .max_awaiting_rel = config_.max_awaiting_rel};
+}
 
 Worker::~Worker() {
   join();
@@ -255,13 +259,27 @@ void Worker::deliver(std::vector<Delivery>& batch, bool forwarded) {
 
 void Worker::adopt(std::shared_ptr<Connection> connection) {
   stats_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
-  connections_.insert(std::move(connection));
+  connection->set_worker_slot(static_cast<std::uint32_t>(connections_.size()));
+  connections_.push_back(std::move(connection));
 }
 
 void Worker::forget(Connection& connection) {
   stats_.connections_closed.fetch_add(1, std::memory_order_relaxed);
-  auto self = connection.shared_from_this();
-  connections_.erase(self);
+  const std::uint32_t slot = connection.worker_slot();
+  if (slot < connections_.size() && connections_[slot].get() == &connection) {
+    const std::shared_ptr<Connection> self = std::move(connections_[slot]);  // alive till the end
+    if (slot + 1 != connections_.size()) {
+      connections_[slot] = std::move(connections_.back());
+      connections_[slot]->set_worker_slot(slot);
+    }
+    connections_.pop_back();
+    // After a peak of connections the list gives its memory back: nothing stays at its
+    // high-water mark for ever. A quarter, so a count moving around one size never
+    // reallocates back and forth.
+    if (connections_.capacity() > 1024 && connections_.size() < connections_.capacity() / 4) {
+      connections_.shrink_to_fit();
+    }
+  }
   if (stopping_ && connections_.empty()) io_.stop();
 }
 

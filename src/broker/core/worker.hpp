@@ -16,7 +16,6 @@
 #include <queue>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include <cicada/base/inbox.hpp>
@@ -64,6 +63,7 @@ class Worker {
   Router& router() noexcept { return router_; }
   AuthHooks& auth() noexcept { return auth_; }
   WorkerStats& stats() noexcept { return stats_; }
+  const SessionStats& session_stats() const noexcept { return session_env_.stats; }
   // The coarse monotonic clock: the same time base as steady_clock, to a few
   // milliseconds, at a fraction of the cost. The broker reads it for every packet
   // (keep-alive, expiry) and needs no finer resolution.
@@ -168,7 +168,6 @@ class Worker {
   void end_session(SessionHandle* handle);
   void install_session(std::unique_ptr<Session> session);
   void take_over_here(const SessionHandlePtr& handle, std::uint32_t to_worker, bool clean_start);
-  SessionLimits session_limits() const;
   // The session (null when it ended) has come; `cleared` when no fence is needed.
   void receive_session(const SessionHandlePtr& handle, std::unique_ptr<Session> session,
                        bool cleared);
@@ -205,7 +204,10 @@ class Worker {
   std::vector<std::weak_ptr<Connection>> stalled_;
   bool stopping_ = false;
 
-  std::unordered_set<std::shared_ptr<Connection>> connections_;
+  // Every connection this worker accepted and has not closed, each at its
+  // worker_slot(): removal swaps the last one in. A vector costs 16 bytes a connection
+  // (a hash set node and bucket cost 40; docs/performance.md, idle memory).
+  std::vector<std::shared_ptr<Connection>> connections_;
   std::unordered_map<SessionHandle*, std::unique_ptr<Session>> sessions_;
   // Sessions on their way here from another worker: deliveries that arrive first
   // wait, and so does the connection that asked for the session.
@@ -227,6 +229,7 @@ class Worker {
   boost::asio::steady_timer run_at_timer_;
   std::optional<TimePoint> run_at_armed_;  // when run_at_timer_ fires, if it waits
   WorkerStats stats_;
+  SessionEnv session_env_;  // shared by this worker's sessions
 };
 
 }  // namespace cicada::broker

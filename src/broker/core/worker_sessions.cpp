@@ -7,12 +7,6 @@
 
 namespace cicada::broker {
 
-SessionLimits Worker::session_limits() const {
-  return {.max_mqueue_len = config_.max_mqueue_len,
-          .mqueue_store_qos0 = config_.mqueue_store_qos0,
-          .max_awaiting_rel = config_.max_awaiting_rel};
-}
-
 Session* Worker::local_session(SessionHandle* handle) {
   auto it = sessions_.find(handle);
   return it == sessions_.end() ? nullptr : it->second.get();
@@ -21,13 +15,14 @@ Session* Worker::local_session(SessionHandle* handle) {
 void Worker::install_session(std::unique_ptr<Session> session) {
   SessionHandle* handle = session->handle().get();
   handle->worker.store(index_, std::memory_order_release);
+  session->move_to(session_env_);  // from now on it counts among this worker's
   sessions_[handle] = std::move(session);
 }
 
 void Worker::open_session(Connection& connection, const std::string& client_id, bool clean_start) {
   auto [handle, existed] = router_.claim(client_id, index_);
   if (!existed) {
-    install_session(std::make_unique<Session>(handle, session_limits()));
+    install_session(std::make_unique<Session>(handle, session_env_));
     connection.on_session_ready(*local_session(handle.get()), false);
     return;
   }
@@ -172,7 +167,7 @@ void Worker::finish_arrival(const SessionHandlePtr& handle) {
     session.reset();
   }
   const bool present = session != nullptr;
-  if (!session) session = std::make_unique<Session>(handle, session_limits());
+  if (!session) session = std::make_unique<Session>(handle, session_env_);
   install_session(std::move(session));
   Session& installed = *local_session(key);
 

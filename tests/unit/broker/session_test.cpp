@@ -59,7 +59,13 @@ std::vector<std::string> describe(const std::vector<codec::Packet>& log) {
 
 class SessionTest : public ::testing::Test {
  protected:
-  void reset(SessionLimits limits) { session = Session(handle, limits); }
+  // A fresh session with fresh counters: the counters live in the environment.
+  void reset(SessionLimits limits) {
+    auto fresh = std::make_unique<SessionEnv>();
+    fresh->limits = limits;
+    session = Session(handle, *fresh);
+    env = std::move(fresh);  // the session that counted into the old one is gone
+  }
   void attach(std::uint16_t receive_maximum = 100, ProtocolVersion version = ProtocolVersion::v5,
               TimePoint now = t0) {
     session.attach(sink, version, receive_maximum, now);
@@ -71,7 +77,8 @@ class SessionTest : public ::testing::Test {
   std::uint16_t last_id() const { return sink.attempts.back().publish.packet_id; }
 
   SessionHandlePtr handle = std::make_shared<SessionHandle>("client", 0);
-  Session session{handle, SessionLimits{}};
+  std::unique_ptr<SessionEnv> env = std::make_unique<SessionEnv>();
+  Session session{handle, *env};
   FakeSink sink;
 };
 
@@ -731,7 +738,8 @@ TEST_F(SessionTest, OverloadedSendKeepsTheMessageForLater) {
 // mqtt.await_rel_timeout: QoS 2 ids a client never releases are forgotten, so they
 // cannot fill the session's bound for ever.
 TEST(SessionAwaitRel, UnreleasedQos2IdsAreDroppedAfterTheTimeout) {
-  Session session(std::make_shared<SessionHandle>("c", 0), SessionLimits{.max_awaiting_rel = 2});
+  SessionEnv env{.limits = {.max_awaiting_rel = 2}};
+  Session session(std::make_shared<SessionHandle>("c", 0), env);
   EXPECT_EQ(session.receive_qos2(1, t0), Session::Qos2Arrival::first);
   EXPECT_EQ(session.receive_qos2(2, t0 + std::chrono::seconds(10)), Session::Qos2Arrival::first);
   EXPECT_EQ(session.receive_qos2(3, t0 + std::chrono::seconds(10)), Session::Qos2Arrival::too_many);

@@ -55,7 +55,7 @@ tcp::socket::wait_type wait_for(StreamLayer::Wait wait) {
 // One accepted server socket with a TlsLayer, and an Asio TLS client connected to it.
 struct Pair {
   asio::io_context io{1};
-  tcp::socket server{io};
+  Socket server{io};
   ssl::context client_context{ssl::context::tls_client};
   std::optional<ssl::stream<tcp::socket>> client;
   std::optional<TlsLayer> layer;

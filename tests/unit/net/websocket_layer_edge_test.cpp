@@ -29,7 +29,7 @@ using tcp = asio::ip::tcp;
 // short reads, short writes and a lower layer with pending output.
 class ChoppingLayer final : public StreamLayer {
  public:
-  std::size_t read_some(tcp::socket& socket, std::span<std::uint8_t> into,
+  std::size_t read_some(Socket& socket, std::span<std::uint8_t> into,
                         boost::system::error_code& error) override {
     return socket.read_some(asio::buffer(into.data(), std::min<std::size_t>(into.size(), 7)),
                             error);
@@ -37,7 +37,7 @@ class ChoppingLayer final : public StreamLayer {
   Wait read_wants() const noexcept override { return Wait::readable; }
   bool read_buffered() const noexcept override { return false; }
 
-  std::size_t write_some(tcp::socket& socket, std::span<const iovec> buffers,
+  std::size_t write_some(Socket& socket, std::span<const iovec> buffers,
                          boost::system::error_code& error) override {
     error.clear();
     flush(socket, error);
@@ -58,7 +58,7 @@ class ChoppingLayer final : public StreamLayer {
   Wait write_wants() const noexcept override { return Wait::writable; }
   bool write_pending() const noexcept override { return !held_.empty(); }
 
-  void shutdown(tcp::socket& socket) noexcept override {
+  void shutdown(Socket& socket) noexcept override {
     boost::system::error_code ignored;
     flush(socket, ignored);
     shut_down_ = true;
@@ -68,7 +68,7 @@ class ChoppingLayer final : public StreamLayer {
   bool shut_down_ = false;
 
  private:
-  void flush(tcp::socket& socket, boost::system::error_code& error) {
+  void flush(Socket& socket, boost::system::error_code& error) {
     while (!held_.empty()) {
       const std::size_t n = socket.write_some(
           asio::buffer(held_.data(), std::min<std::size_t>(held_.size(), 7)), error);
@@ -97,7 +97,7 @@ TEST(WebSocketLayer, ReadsFramesSentTogetherWithTheRequestAndOneByteAtATime) {
   };
   std::string response;
   ClientThread client(server, [&](Client& c) {
-    tcp::socket& socket = c.stream.next_layer();
+    Socket& socket = c.stream.next_layer();
     socket.connect({asio::ip::address_v4::loopback(), server.port()});
     asio::write(socket, asio::buffer(request + masked("early")));
     const std::string later = masked("later") + std::string{'\x88', '\x82', 0, 0, 0, 0, 3, '\xe8'};
@@ -133,7 +133,7 @@ TEST(WebSocketLayer, KeepsReadingThroughAPingFloodFromAClientThatDoesNotRead) {
   for (int i = 0; i < 200; ++i)
     flood += ping;
   ClientThread client(server, [&](Client& c) {
-    tcp::socket& socket = c.stream.next_layer();
+    Socket& socket = c.stream.next_layer();
     socket.open(tcp::v4());
     int small = 4096;
     ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);

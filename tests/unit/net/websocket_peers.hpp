@@ -61,7 +61,7 @@ class ServerEnd {
 
   unsigned short port() const { return acceptor_.local_endpoint().port(); }
   WebSocketLayer& layer() { return layer_; }
-  tcp::socket& socket() { return socket_; }
+  Socket& socket() { return socket_; }
 
   void accept(int send_buffer = 0) {
     acceptor_.accept(socket_);
@@ -73,7 +73,7 @@ class ServerEnd {
 
   void close() {
     boost::system::error_code ignored;
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.shutdown(Socket::shutdown_both, ignored);
     socket_.close(ignored);
   }
 
@@ -124,19 +124,19 @@ class ServerEnd {
  private:
   asio::io_context io_;
   tcp::acceptor acceptor_;
-  tcp::socket socket_;
+  Socket socket_;
   WebSocketLayer layer_;
 };
 
 // Beast's synchronous WebSocket client, in a thread of its own.
 struct Client {
   asio::io_context io;
-  ws::stream<tcp::socket> stream{io};
+  ws::stream<Socket> stream{io};
   ws::response_type response;
 
   void connect(unsigned short port, std::string subprotocol = "mqtt", int receive_buffer = 0,
                const std::string& path = "/mqtt") {
-    tcp::socket& socket = stream.next_layer();
+    Socket& socket = stream.next_layer();
     socket.open(tcp::v4());
     if (receive_buffer > 0)
       ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &receive_buffer,

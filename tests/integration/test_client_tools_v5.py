@@ -1,0 +1,99 @@
+"""cicada-pub / cicada-sub MQTT 5 flags beyond PUBLISH properties, against the cicada
+broker and mosquitto, and side by side with mosquitto_sub: -D will, -D connect
+maximum-packet-size, -U (with -D unsubscribe)."""
+import pytest
+
+from client_helpers import Running, run
+from mqtt_helpers import PahoClient
+from test_client_tools import MOSQUITTO_SUB, any_broker, messages, start_sub  # noqa: F401
+
+
+def test_will_properties_reach_a_paho_subscriber(any_broker, client_tools):
+    """-D will ... ends up on the Will as the broker publishes it [MQTT-3.1.3-10]."""
+    watcher = PahoClient(any_broker)
+    watcher.connect()
+    watcher.subscribe("will/props", qos=1)
+    doomed = start_sub([client_tools["cicada-sub"], "-p", str(any_broker), "-V", "5", "-t", "x",
+                        "-k", "5", "--will-topic", "will/props", "--will-payload", "gone",
+                        "--will-qos", "1",
+                        "-D", "will", "user-property", "why", "killed",
+                        "-D", "will", "content-type", "text/plain",
+                        "-D", "will", "response-topic", "will/reply",
+                        "-D", "will", "correlation-data", "c-1",
+                        "-D", "will", "payload-format-indicator", "1",
+                        "-D", "will", "message-expiry-interval", "600",
+                        "-D", "will", "will-delay-interval", "1"])
+    doomed.stop(sig=9)  # no DISCONNECT: the broker publishes the Will
+    message = watcher.wait_messages(1, timeout=30)[0]
+    assert message.topic == "will/props" and message.payload == b"gone"
+    props = message.properties
+    assert props.UserProperty == [("why", "killed")]
+    assert props.ContentType == "text/plain"
+    assert props.ResponseTopic == "will/reply"
+    assert props.CorrelationData == b"c-1"
+    assert props.PayloadFormatIndicator == 1
+    assert 0 < props.MessageExpiryInterval <= 600
+    # The Will Delay Interval is a Will property of CONNECT (MQTT 5.0 3.1.3.2.2) with no
+    # PUBLISH counterpart: the broker honours it and never forwards it.
+    assert not hasattr(props, "WillDelayInterval")
+    watcher.close()
+
+
+def test_will_properties_need_a_will_topic(client_tools):
+    result = run([client_tools["cicada-sub"], "-V", "5", "-t", "a",
+                  "-D", "will", "content-type", "t"])
+    assert result.returncode == 1
+    assert b"no will topic" in result.stderr
+
+
+@pytest.mark.parametrize("tool", ["cicada-sub", "mosquitto_sub"])
+def test_maximum_packet_size_keeps_larger_messages_away(any_broker, client_tools, tool):
+    """-D connect maximum-packet-size: the broker does not send the subscriber a PUBLISH
+    larger than that [MQTT-3.1.2-24] (it drops it), smaller ones arrive."""
+    binary = client_tools["cicada-sub"] if tool == "cicada-sub" else MOSQUITTO_SUB
+    # QoS 0: mosquitto 2.0.11 drops a too large QoS 1 PUBLISH but then sends that
+    # subscriber nothing more at QoS 1 (its in-flight slot stays taken).
+    sub = start_sub([binary, "-p", str(any_broker), "-V", "5", "-t", "mps/t", "-q", "0", "-v",
+                     "-C", "1", "-D", "connect", "maximum-packet-size", "200"])
+    publisher = PahoClient(any_broker)
+    publisher.connect()
+    publisher.publish("mps/t", b"x" * 1000, qos=1)  # over 200 bytes: dropped
+    publisher.publish("mps/t", b"small", qos=1)  # in order after it [MQTT-4.6.0-5]
+    assert sub.process.wait(timeout=30) == 0
+    assert messages(sub) == ["mps/t small"]
+    publisher.close()
+
+
+@pytest.mark.parametrize("tool", ["cicada-sub", "mosquitto_sub"])
+def test_unsubscribe_flag_cleans_up_a_persistent_session(any_broker, client_tools, tool):
+    """-U removes a filter the session kept from an earlier connection; the -t filters
+    stay, as with mosquitto_sub (subscribe first, then unsubscribe)."""
+    binary = client_tools["cicada-sub"] if tool == "cicada-sub" else MOSQUITTO_SUB
+    port = str(any_broker)
+    client_id = "unsub-" + tool
+    common = [binary, "-p", port, "-V", "5", "-c", "-i", client_id, "-x", "300", "-q", "1"]
+    first = start_sub(common + ["-t", "u/drop"])
+    first.stop()
+    second = Running(([] if tool == "cicada-sub" else ["stdbuf", "-oL"]) +
+                     common + ["-t", "u/keep", "-U", "u/drop", "-v", "-C", "1", "-d",
+                               "-D", "unsubscribe", "user-property", "k", "v"])
+    if tool == "cicada-sub":
+        second.wait_err(lambda line: line.startswith("Unsubscribed"))
+    else:
+        second.wait_out(lambda line: "UNSUBACK" in line)
+    pub = run(["/usr/bin/mosquitto_pub", "-p", port, "-q", "1", "-t", "u/drop", "-m", "no"])
+    assert pub.returncode == 0
+    pub = run(["/usr/bin/mosquitto_pub", "-p", port, "-q", "1", "-t", "u/keep", "-m", "yes"])
+    assert pub.returncode == 0
+    assert second.process.wait(timeout=30) == 0
+    assert [m for m in messages(second) if not m.startswith("Client")] == ["u/keep yes"]
+
+
+@pytest.mark.parametrize("args", [
+    ["-U", "a/#/b"],                              # bad unsubscribe filter
+])
+def test_bad_unsubscribe_flags_exit_1_like_mosquitto(client_tools, args):
+    ours = run([client_tools["cicada-sub"], *args])
+    theirs = run([MOSQUITTO_SUB, *args])
+    assert theirs.returncode == 1
+    assert ours.returncode == 1, ours.stderr
