@@ -33,6 +33,8 @@ class WebSocketCategory final : public boost::system::error_category {
         return "websocket upgrade refused: wrong path (404)";
       case WebSocketError::no_subprotocol:
         return "websocket upgrade refused: no mqtt subprotocol offered (400)";
+      case WebSocketError::origin_not_allowed:
+        return "websocket upgrade refused: origin not allowed (403)";
       case WebSocketError::unmasked_frame:
         return "websocket: unmasked client frame (close 1002)";
       case WebSocketError::reserved_bits:

@@ -18,6 +18,7 @@ enum class WebSocketError {
   bad_version,            // 426: Sec-WebSocket-Version is not 13
   wrong_path,             // 404: not the configured path
   no_subprotocol,         // 400: neither "mqtt" nor "mqttv3.1" offered, and one is required
+  origin_not_allowed,     // 403: an Origin not in the allowed list (or none, when one is required)
   // Frames from the client (RFC 6455 §5), answered with a Close frame of the code shown.
   unmasked_frame,     // 1002 [RFC 6455 §5.1]
   reserved_bits,      // 1002 no extension was negotiated [§5.2]

@@ -103,6 +103,8 @@ Refusal refusal_for(WebSocketError error) noexcept {
       return {426, "Upgrade Required", "Sec-WebSocket-Version: 13\r\n"};
     case WebSocketError::wrong_path:
       return {404, "Not Found", ""};
+    case WebSocketError::origin_not_allowed:
+      return {403, "Forbidden", ""};
     default:
       return {400, "Bad Request", ""};
   }
@@ -188,6 +190,18 @@ void Handshake::parse() {
   const std::string_view target(request.target().data(), request.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   if (path != options_.path) return refuse(WebSocketError::wrong_path);
+  if (options_.check_origin) {
+    auto origin = request.find(http::field::origin);
+    if (origin == request.end()) {
+      if (!options_.allow_origin_absence) return refuse(WebSocketError::origin_not_allowed);
+    } else {
+      const std::string_view value = trim({origin->value().data(), origin->value().size()});
+      const bool allowed =
+          std::any_of(options_.allowed_origins.begin(), options_.allowed_origins.end(),
+                      [value](const std::string& allowed) { return iequals(allowed, value); });
+      if (!allowed) return refuse(WebSocketError::origin_not_allowed);
+    }
+  }
   // 3, 4: Upgrade lists "websocket", Connection lists "Upgrade", case-insensitively.
   if (!has_token(request, http::field::upgrade, "websocket") ||
       !has_token(request, http::field::connection, "upgrade"))

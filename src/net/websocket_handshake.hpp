@@ -23,6 +23,12 @@ struct HandshakeOptions {
   // fail_if_no_subprotocol = false: some browsers' libraries send none.
   bool require_subprotocol = false;
   std::size_t max_request_size = 8192;  // the request header; more is refused with 431
+  // Browsers name the page that opens a WebSocket in Origin (RFC 6455 §10.2): with
+  // check_origin, only these ("https://app.example.com", compared case-insensitively)
+  // may connect, so another site's page cannot use a visitor's network position.
+  bool check_origin = false;
+  std::vector<std::string> allowed_origins;
+  bool allow_origin_absence = true;  // with check_origin: accept a request without Origin
 };
 
 // What the broker may want of the upgrade request once it is accepted.

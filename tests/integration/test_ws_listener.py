@@ -238,6 +238,32 @@ def test_missing_subprotocol_is_refused_with_fail_if_no_subprotocol(start_broker
     ws_client(b.ws_port, V5).close()  # paho offers "mqtt"
 
 
+def test_origin_check(start_broker):
+    b = start_broker(config=ws_config('check_origin_enable = true\n'
+                                      'check_origins = "https://app.example, http://LOCALHOST:8080"'))
+
+    def status(origin):
+        raw = RawWebSocket.connect(b.ws_port)
+        try:
+            return raw.upgrade(extra="" if origin is None else "Origin: %s\r\n" % origin)[0]
+        finally:
+            raw.close()
+
+    assert status("https://app.example") == 101
+    assert status("http://localhost:8080") == 101  # scheme and host are case-insensitive
+    assert status(None) == 101  # not a browser: allow_origin_absence = true by default
+    assert status("https://evil.example") == 403
+    assert status("https://app.example:8443") == 403  # another port is another origin
+    b2 = start_broker(config=ws_config('check_origin_enable = true\n'
+                                       'check_origins = "https://app.example"\n'
+                                       "allow_origin_absence = false"))
+    raw = RawWebSocket.connect(b2.ws_port)
+    try:
+        assert raw.upgrade()[0] == 403
+    finally:
+        raw.close()
+
+
 def test_listener_keys_apply_to_ws_listeners(start_broker):
     b = start_broker(config=ws_config("max_connections = 1"))
     first = ws_client(b.ws_port, V311)
@@ -274,3 +300,9 @@ def test_bad_mqtt_path_stops_the_start_with_a_clear_error(cicada_binary, tmp_pat
     assert out.returncode != 0
     text = (out.stdout + out.stderr).decode()
     assert "listener ws:default: mqtt_path must start with '/'" in text, text
+    path.write_text(ws_config("check_origin_enable = true\nallow_origin_absence = false"))
+    out = subprocess.run([cicada_binary, "--config", str(path)], capture_output=True, timeout=20,
+                         env={"ASAN_OPTIONS": "detect_leaks=0"})
+    assert out.returncode != 0
+    text = (out.stdout + out.stderr).decode()
+    assert "listener ws:default: check_origin_enable with no check_origins" in text, text

@@ -147,12 +147,22 @@ def test_untrusted_server_certificate_is_refused_by_the_client(wss_broker, certs
         c.close()
 
 
-def test_mutual_tls_with_the_ssl_keys(start_broker, certs):
+def test_mutual_tls_with_the_ssl_keys(start_broker, certs, tmp_path):
+    acl = tmp_path / "acl"
+    acl.write_text("user cicada-client\ntopic readwrite own/#\n")
     b = start_broker(config=wss_config(
         certs, 'verify = "verify_peer"\nfail_if_no_peer_cert = true\n'
-        'peer_cert_as_username = "cn"'))
+        'peer_cert_as_username = "cn"\n'
+        '[authorization]\nno_match = "deny"\n[authorization.acl_file]\npath = "%s"' % acl))
+    # The certificate's CN is the user name the ACL file knows, through the WebSocket
+    # layer over TLS as over TLS alone.
     with_cert = wss_client(b.wss_port, certs, V5, client="client")
-    with_cert.close()
+    try:
+        granted = with_cert.subscribe([("own/#", 1), ("other/#", 1)])
+        assert granted[0] == 1
+        assert granted[1] >= 0x80
+    finally:
+        with_cert.close()
     # No client certificate: the TLS handshake fails, and no upgrade is answered.
     try:
         s = tls_socket(b.wss_port, certs)

@@ -62,6 +62,9 @@ struct TcpListenerConfig {
   // [listeners.ws.NAME] and [listeners.wss.NAME] only (bind 0.0.0.0:8083, 0.0.0.0:8084).
   std::string mqtt_path = "/mqtt";      // the HTTP path of the upgrade request
   bool fail_if_no_subprotocol = false;  // refuse an upgrade that offers no "mqtt"
+  bool check_origin_enable = false;     // only check_origins may open a connection
+  bool allow_origin_absence = true;     // with check_origin_enable: no Origin is fine
+  std::string check_origins;            // "https://a.example, https://b.example"
 
   // "ssl:default", "ws:default"; a tcp listener is known by its bare name, as before ssl
   // existed.

@@ -532,6 +532,18 @@ constexpr std::array kWebSocketListenerOptions{
         "mqttv3.1, as the MQTT spec asks of clients [MQTT-6.0.0-3]. Off: such a client is "
         "accepted and its 101 names no subprotocol. A client that offers one always gets "
         "mqtt (or mqttv3.1) back [MQTT-6.0.0-4]."),
+    boolean<&L::check_origin_enable>(
+        "check_origin_enable", "false", restart,
+        "Accept an upgrade only from the origins in check_origins (the Origin header "
+        "browsers send, RFC 6455 10.2); others get HTTP 403. Clients that are not "
+        "browsers send no Origin: see allow_origin_absence."),
+    boolean<&L::allow_origin_absence>("allow_origin_absence", "true", restart,
+                                      "With check_origin_enable: accept an upgrade that "
+                                      "has no Origin header (any client but a browser)."),
+    text<&L::check_origins>("check_origins", "", 4096, restart,
+                            "Origins allowed with check_origin_enable, separated by commas, "
+                            "each as browsers send it: scheme://host[:port], compared "
+                            "case-insensitively."),
 };
 
 template <class Spec, std::size_t N>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string_view>
 
 namespace cicada::broker {
 
@@ -29,6 +30,27 @@ net::WebSocketOptions websocket_options(const TcpListenerConfig& config,
   // the largest packet the broker accepts is refused (1009) before its payload is read,
   // as the parser refuses such a packet from its fixed header.
   options.frames.max_frame_size = max_packet_size;
+  options.handshake.check_origin = config.check_origin_enable;
+  options.handshake.allow_origin_absence = config.allow_origin_absence;
+  std::string_view rest = config.check_origins;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view origin = rest.substr(0, comma);
+    while (!origin.empty() && origin.front() == ' ')
+      origin.remove_prefix(1);
+    while (!origin.empty() && origin.back() == ' ')
+      origin.remove_suffix(1);
+    if (!origin.empty()) options.handshake.allowed_origins.emplace_back(origin);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (config.check_origin_enable && options.handshake.allowed_origins.empty() &&
+      !config.allow_origin_absence) {
+    // Every client would be refused: surely not what was meant.
+    throw std::runtime_error("listener " + config.id() +
+                             ": check_origin_enable with no check_origins and "
+                             "allow_origin_absence = false refuses every client");
+  }
   return options;
 }
 

@@ -18,7 +18,8 @@
 namespace cicada::broker {
 
 // Throws std::runtime_error "listener ws:NAME: mqtt_path ..." when the path cannot be
-// a request target (start-up errors are exceptions, STYLE.md 2).
+// a request target, or "... check_origin_enable ..." when the origin keys would refuse
+// every client (start-up errors are exceptions, STYLE.md 2).
 net::WebSocketOptions websocket_options(const TcpListenerConfig& config,
                                         std::uint32_t max_packet_size);
 

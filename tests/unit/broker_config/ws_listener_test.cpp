@@ -23,6 +23,9 @@ TEST(WsListener, DefaultsArePort8083PathMqttAndNoSubprotocolRequired) {
   EXPECT_EQ(ws.port, 8083);
   EXPECT_EQ(ws.mqtt_path, "/mqtt");
   EXPECT_FALSE(ws.fail_if_no_subprotocol);
+  EXPECT_FALSE(ws.check_origin_enable);
+  EXPECT_TRUE(ws.allow_origin_absence);
+  EXPECT_EQ(ws.check_origins, "");
   EXPECT_EQ(ws.max_connections, 1'000'000u);
 }
 
@@ -39,6 +42,9 @@ tls_min_version = "tlsv1.3"
 mqtt_path = "/ws"
 fail_if_no_subprotocol = true
 allow_anonymous = false
+check_origin_enable = true
+allow_origin_absence = false
+check_origins = "https://app.example"
 )")),
                                {});
   ASSERT_EQ(c.tcp_listeners.size(), 1u);
@@ -56,6 +62,9 @@ allow_anonymous = false
   EXPECT_EQ(wss.mqtt_path, "/ws");
   EXPECT_TRUE(wss.fail_if_no_subprotocol);
   EXPECT_FALSE(wss.allow_anonymous);
+  EXPECT_TRUE(wss.check_origin_enable);
+  EXPECT_FALSE(wss.allow_origin_absence);
+  EXPECT_EQ(wss.check_origins, "https://app.example");
 }
 
 TEST(WsListener, EachNameIsAListenerAndTheEnvironmentReachesThem) {

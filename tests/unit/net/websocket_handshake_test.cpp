@@ -184,6 +184,27 @@ TEST(WebSocketHandshake, CompletesOnlyAtTheLastByteWhenFedOneByteAtATime) {
   EXPECT_EQ(handshake.state(), State::accepted);
 }
 
+TEST(WebSocketHandshake, ChecksTheOriginOnlyWhenAsked) {
+  HandshakeOptions checked;
+  checked.check_origin = true;
+  checked.allowed_origins = {"https://app.example", "http://localhost:8080"};
+  // Not asked: any origin.
+  EXPECT_EQ(run(request("Origin: https://evil.example\r\n")).state, State::accepted);
+  // Asked: the listed ones (case-insensitively), none at all by default, no other.
+  EXPECT_EQ(run(request("Origin: https://app.example\r\n"), checked).state, State::accepted);
+  EXPECT_EQ(run(request("Origin: HTTP://LocalHost:8080\r\n"), checked).state, State::accepted);
+  EXPECT_EQ(run(request(""), checked).state, State::accepted);
+  const Outcome evil = run(request("Origin: https://evil.example\r\n"), checked);
+  EXPECT_EQ(evil.state, State::refused);
+  EXPECT_EQ(evil.error, WebSocketError::origin_not_allowed);
+  EXPECT_EQ(evil.response.rfind("HTTP/1.1 403 ", 0), 0u);
+  // A prefix of an allowed origin is another origin.
+  EXPECT_EQ(run(request("Origin: https://app.example.evil\r\n"), checked).error,
+            WebSocketError::origin_not_allowed);
+  checked.allow_origin_absence = false;
+  EXPECT_EQ(run(request(""), checked).error, WebSocketError::origin_not_allowed);
+}
+
 TEST(WebSocketHandshake, RefusesBytesThatCannotStartARequestAtOnce) {
   // An MQTT CONNECT and a TLS ClientHello sent to a ws port: no "\r\n\r\n" would ever
   // come, so they are refused from their first bytes, not after a timeout.
