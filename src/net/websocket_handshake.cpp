@@ -198,7 +198,7 @@ void Handshake::parse() {
       const std::string_view value = trim({origin->value().data(), origin->value().size()});
       const bool allowed =
           std::any_of(options_.allowed_origins.begin(), options_.allowed_origins.end(),
-                      [value](const std::string& allowed) { return iequals(allowed, value); });
+                      [value](const std::string& candidate) { return iequals(candidate, value); });
       if (!allowed) return refuse(WebSocketError::origin_not_allowed);
     }
   }
