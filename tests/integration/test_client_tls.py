@@ -1,5 +1,5 @@
-"""cicada-pub / cicada-sub over mqtts:// to mosquitto with TLS listeners, with a
-throwaway CA and certificates made by the openssl CLI in the test's tmp_path. The
+"""cicada-pub / cicada-sub over mqtts:// to mosquitto and to cicada with TLS listeners,
+with a throwaway CA and certificates made by the openssl CLI in the test's tmp_path. The
 failure cases run the same command line with mosquitto_pub and compare exit codes.
 mosquitto_pub exits 8 (MOSQ_ERR_TLS) when the handshake fails after connect() has
 returned and 1 when it fails inside it, depending on timing; cicada exits 8."""
@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
+from client_helpers import (Mosquitto, Running, run, free_port, make_certs, tls_listener,
+                            wait_port)
 
 MOSQUITTO_PUB = "/usr/bin/mosquitto_pub"
 
@@ -17,21 +18,47 @@ def certs(tmp_path_factory):
     return make_certs(tmp_path_factory.mktemp("certs"))
 
 
-@pytest.fixture
-def tls_broker(certs):
-    """mosquitto with a plain listener (.port) and TLS listeners: .tls (server
-    certificate for localhost / 127.0.0.1), .wrong (certificate for wrong.example)
-    and .mutual (client certificate required)."""
+class _Ports:
+    pass
+
+
+def cicada_tls_config(certs, ports):
+    """Cicada's [listeners.ssl.NAME] for the same three TLS listeners as mosquitto's."""
+    def listener(name, server="server", mutual=False):
+        lines = ["[listeners.ssl.%s]" % name, 'bind = "127.0.0.1:%d"' % ports[name],
+                 'certfile = "%s"' % certs[server + ".crt"],
+                 'keyfile = "%s"' % certs[server + ".key"],
+                 'cacertfile = "%s"' % certs["ca.crt"]]
+        if mutual:
+            lines += ['verify = "verify_peer"', "fail_if_no_peer_cert = true"]
+        return "\n".join(lines) + "\n"
+    return (listener("tls") + listener("wrong", server="wrong") +
+            listener("mutual", mutual=True))
+
+
+@pytest.fixture(params=["mosquitto", "cicada"])
+def tls_broker(request, certs, start_broker):
+    """A broker, mosquitto or cicada, with TLS listeners: .tls (server certificate for
+    localhost / 127.0.0.1), .wrong (certificate for wrong.example) and .mutual (client
+    certificate required)."""
     ports = {"tls": free_port(), "wrong": free_port(), "mutual": free_port()}
-    m = Mosquitto(listeners=[
-        (ports["tls"], tls_listener(certs)),
-        (ports["wrong"], tls_listener(certs, server="wrong")),
-        (ports["mutual"], tls_listener(certs, require_certificate=True)),
-    ])
+    if request.param == "cicada":
+        broker = _Ports()
+        started = start_broker(config=cicada_tls_config(certs, ports))
+        for port in ports.values():
+            wait_port(port)
+        broker.port = started.port
+    else:
+        broker = Mosquitto(listeners=[
+            (ports["tls"], tls_listener(certs)),
+            (ports["wrong"], tls_listener(certs, server="wrong")),
+            (ports["mutual"], tls_listener(certs, require_certificate=True)),
+        ])
     for name, port in ports.items():
-        setattr(m, name, port)
-    yield m
-    m.stop()
+        setattr(broker, name, port)
+    yield broker
+    if request.param == "mosquitto":
+        broker.stop()
 
 
 def subscribe(tool, args):
