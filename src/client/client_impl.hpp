@@ -108,7 +108,14 @@ class ClientImpl {
     std::uint16_t packet_id = 0;
     bool released = false;        // QoS 2: PUBREC received, PUBREL sent
     std::uint64_t store_key = 0;  // its file in store_, 0: not stored
+    // When it was handed to the client (or read back from the file store): its Message
+    // Expiry Interval counts down from here.
+    std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
   };
+  // The Message Expiry Interval left (MQTT 5.0 3.3.2.3.3): nullopt when the message does
+  // not expire, 0 when it has.
+  static std::optional<std::uint32_t> remaining_expiry(const Outgoing& out,
+                                                       std::chrono::steady_clock::time_point now);
   struct PendingSubscribe {
     std::vector<SubscribeRequest> requests;
     std::function<void(SubscribeResult)> done;  // empty for restored subscriptions

@@ -346,6 +346,17 @@ void ClientImpl::deliver(ReceivedMessage message) {
   asio::post(callbacks_, [this, m = std::move(message)] { router.dispatch(m); });
 }
 
+std::optional<std::uint32_t> ClientImpl::remaining_expiry(
+    const Outgoing& out, std::chrono::steady_clock::time_point now) {
+  const auto& interval = out.message.properties.message_expiry_interval;
+  if (!interval) return std::nullopt;
+  const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - out.created).count();
+  if (waited <= 0) return *interval;
+  return static_cast<std::uint64_t>(waited) >= *interval
+             ? 0
+             : *interval - static_cast<std::uint32_t>(waited);
+}
+
 void ClientImpl::send_publish(Outgoing& out, bool dup) {
   std::vector<codec::UserProperty> users;
   codec::Publish publish;
@@ -367,7 +378,14 @@ void ClientImpl::send_publish(Outgoing& out, bool dup) {
   if (version_ == ProtocolVersion::v5) {
     const auto& p = out.message.properties;
     publish.properties.payload_format_indicator = p.payload_format_indicator;
-    publish.properties.message_expiry_interval = p.message_expiry_interval;
+    // What is left of the interval, as a broker forwards it [MQTT-3.3.2-6]: the time
+    // the message waited here (offline queue, Receive Maximum, a resend) counts. A
+    // resend whose interval ran out meanwhile still goes (delivery had started,
+    // [MQTT-3.3.2-5]) with the least interval there is, 1 s.
+    if (p.message_expiry_interval) {
+      const auto left = remaining_expiry(out, std::chrono::steady_clock::now());
+      publish.properties.message_expiry_interval = std::max<std::uint32_t>(*left, 1);
+    }
     if (p.content_type) publish.properties.content_type = *p.content_type;
     if (p.response_topic) publish.properties.response_topic = *p.response_topic;
     if (p.correlation_data) publish.properties.correlation_data = *p.correlation_data;
@@ -430,6 +448,18 @@ void ClientImpl::pump_queue() {
     if (Error e = check_publish(out.message)) {
       forget_stored(out);
       if (out.done) out.done({std::move(e), ReasonCode::success});
+      continue;
+    }
+    // Never sent and its interval over: not worth sending (a broker would drop it too,
+    // [MQTT-3.3.2-5]). Reported, not silently lost (STYLE.md 7).
+    if (remaining_expiry(out, std::chrono::steady_clock::now()) == 0u) {
+      forget_stored(out);
+      if (out.done)
+        out.done(
+            {Error{ErrorKind::expired, ReasonCode::success,
+                   "message expired in the offline queue (Message Expiry Interval " +
+                       std::to_string(*out.message.properties.message_expiry_interval) + " s)"},
+             ReasonCode::success});
       continue;
     }
     assign_packet_id(out);

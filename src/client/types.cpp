@@ -30,6 +30,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
       return "stopped";
     case ErrorKind::store_failed:
       return "store failed";
+    case ErrorKind::expired:
+      return "expired";
   }
   return "unknown error";
 }

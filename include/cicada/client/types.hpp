@@ -37,6 +37,7 @@ enum class ErrorKind : std::uint8_t {
   protocol_error,    // the broker broke the protocol
   stopped,           // the client was stopped before the operation completed
   store_failed,      // the file store could not write the message (see the message)
+  expired,           // its Message Expiry Interval passed while it waited to be sent
 };
 
 std::string_view to_string(ErrorKind kind) noexcept;

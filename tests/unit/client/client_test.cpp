@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include <cicada/client/client.hpp>
 
@@ -257,6 +258,37 @@ TEST(Client, ResumedSessionResendsInflightWithDup) {
   EXPECT_FALSE(get(done).error);
   EXPECT_EQ(downs.load(), 1);
   EXPECT_GE(reconnects.load(), 1);
+}
+
+// Message Expiry in the offline queue: the time a message waited counts, as a broker
+// counts it [MQTT-3.3.2-6], and a message whose interval ran out is not sent at all.
+// (The one test here that waits: the interval has a resolution of a second.)
+TEST(Client, QueuedMessagesExpireAndGoOutWithWhatIsLeft) {
+  FakeBroker broker;
+  Client client(options_for(broker));
+  auto started = client.start();
+  auto conn = broker.accept();  // TCP is up; no CONNACK yet, so publishes are queued
+  auto short_lived = client.publish({.topic = "t",
+                                     .payload = "short",
+                                     .qos = QoS::at_least_once,
+                                     .properties = {.message_expiry_interval = 1}});
+  auto long_lived = client.publish({.topic = "t",
+                                    .payload = "long",
+                                    .qos = QoS::at_least_once,
+                                    .properties = {.message_expiry_interval = 60}});
+  std::this_thread::sleep_for(2100ms);
+  ASSERT_TRUE(conn.read_as<codec::Connect>());
+  conn.write(codec::Connack{});
+  ASSERT_FALSE(get(started).error);
+  EXPECT_EQ(get(short_lived).error.kind, ErrorKind::expired);
+  auto publish = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(publish);
+  EXPECT_EQ(publish->payload, "long");  // the expired one never went out
+  ASSERT_TRUE(publish->properties.message_expiry_interval);
+  EXPECT_LE(*publish->properties.message_expiry_interval, 58u);  // 2 s or more waited
+  EXPECT_GE(*publish->properties.message_expiry_interval, 1u);
+  conn.write(codec::Puback{.packet_id = publish->packet_id});
+  EXPECT_FALSE(get(long_lived).error);
 }
 
 TEST(Client, ReconnectRestoresSubscriptionsThenUpThenQueue) {
