@@ -112,7 +112,10 @@ std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
             .request_timeout = std::chrono::milliseconds(config.auth_http_timeout_ms),
             .connect_timeout = std::chrono::milliseconds(config.auth_http_connect_timeout_ms),
             .pool_size = config.auth_http_pool_size,
-            .fail_closed = config.auth_http_fail_closed})));
+            .fail_closed = config.auth_http_fail_closed,
+            .cache_ttl = std::chrono::milliseconds(config.auth_http_cache_ttl_ms),
+            .cache_max_entries = config.auth_http_cache_max_entries,
+            .cache_max_bytes = config.auth_http_cache_max_bytes})));
   }
   if (!config.authorization_acl_file.empty()) {
     auto step = AclFileAuthorizer::open(config.authorization_acl_file);
@@ -131,7 +134,10 @@ std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
             .connect_timeout =
                 std::chrono::milliseconds(config.authorization_http_connect_timeout_ms),
             .pool_size = config.authorization_http_pool_size,
-            .fail_closed = config.authorization_http_fail_closed})));
+            .fail_closed = config.authorization_http_fail_closed,
+            .cache_ttl = std::chrono::milliseconds(config.authorization_http_cache_ttl_ms),
+            .cache_max_entries = config.authorization_http_cache_max_entries,
+            .cache_max_bytes = config.authorization_http_cache_max_bytes})));
   }
   return std::make_unique<AuthChain>(std::move(settings), std::move(authenticators),
                                      std::move(authorizers));

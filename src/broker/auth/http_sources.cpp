@@ -1,5 +1,6 @@
 #include "broker/auth/http_sources.hpp"
 
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
 
 #include <string_view>
@@ -17,19 +18,52 @@ Expected<std::shared_ptr<const HttpStep>, std::string> HttpStep::make(
                                   .pool_size = settings.pool_size,
                                   .connect_timeout = settings.connect_timeout,
                                   .request_timeout = settings.request_timeout});
+  std::shared_ptr<AnswerCache> cache;
+  if (settings.cache_ttl.count() > 0) {
+    cache = std::make_shared<AnswerCache>(settings.cache_max_entries, settings.cache_max_bytes,
+                                          settings.cache_ttl);
+  }
   return std::shared_ptr<const HttpStep>(
       std::make_shared<HttpStep>(std::move(thread), std::move(client), std::move(*request),
-                                 settings.fail_closed, settings.section));
+                                 settings.fail_closed, settings.section, std::move(cache)));
 }
 
+namespace {
+
+// The cache key: a SHA-256 of what the service would be asked, so the cache holds no
+// passwords and every key is 32 bytes.
+std::string cache_key(const HttpRequestParts& parts) {
+  std::string input = parts.target;
+  input.push_back('\0');
+  input += parts.body;
+  std::string digest(EVP_MAX_MD_SIZE, '\0');
+  unsigned int size = 0;
+  EVP_Digest(input.data(), input.size(), reinterpret_cast<unsigned char*>(digest.data()), &size,
+             EVP_sha256(), nullptr);
+  digest.resize(size);
+  return digest;
+}
+
+}  // namespace
+
 void HttpStep::ask(const Placeholders& values, std::function<void(AuthAnswer)> done) const {
+  HttpRequestParts parts = request.render(values);
+  std::string key;
+  if (cache) {
+    key = cache_key(parts);
+    if (auto hit = cache->find(key, AnswerCache::Clock::now())) return done(std::move(*hit));
+  }
   // The callback holds no reference to the step: a pending request must not keep the HTTP
-  // thread (which the step owns) alive.
-  client->send(request.render(values), [fail_closed = fail_closed,
-                                        where = section + ": http://" + request.url().host + ":" +
-                                                std::to_string(request.url().port),
-                                        done = std::move(done)](HttpResponse response) {
-    if (auto answer = parse_http_answer(response.status, response.body)) return done(*answer);
+  // thread (which the step owns) alive. The cache keeps only what the service answered;
+  // a failure is asked again next time.
+  client->send(std::move(parts), [fail_closed = fail_closed, cache = cache, key = std::move(key),
+                                  where = section + ": http://" + request.url().host + ":" +
+                                          std::to_string(request.url().port),
+                                  done = std::move(done)](HttpResponse response) {
+    if (auto answer = parse_http_answer(response.status, response.body)) {
+      if (cache) cache->insert(key, *answer, AnswerCache::Clock::now());
+      return done(*answer);
+    }
     // Logged on the HTTP thread, never on a worker; the request (it may hold a password) is
     // not quoted.
     if (response.status == 0) {

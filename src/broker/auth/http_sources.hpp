@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "broker/auth/answer_cache.hpp"
 #include "broker/auth/http_client.hpp"
 #include "broker/auth/http_request.hpp"
 #include "broker/auth/source.hpp"
@@ -27,23 +28,30 @@ struct HttpStepSettings {
   std::size_t pool_size = 8;
   bool fail_closed = false;
   std::string section = "auth.http";  // names the step in log lines
+  // The answer cache (answer_cache.hpp); a ttl of 0 turns it off.
+  std::chrono::milliseconds cache_ttl{0};
+  std::size_t cache_max_entries = 100'000;
+  std::size_t cache_max_bytes = 100u << 20;
 };
 
 // The template and client that one authenticator or authorizer shares with its reloaded copies.
 struct HttpStep {
   HttpStep(std::shared_ptr<HttpThread> thread_in, std::shared_ptr<HttpClient> client_in,
-           RequestTemplate request_in, bool fail_closed_in, std::string section_in)
+           RequestTemplate request_in, bool fail_closed_in, std::string section_in,
+           std::shared_ptr<AnswerCache> cache_in = nullptr)
       : thread(std::move(thread_in)),
         client(std::move(client_in)),
         request(std::move(request_in)),
         fail_closed(fail_closed_in),
-        section(std::move(section_in)) {}
+        section(std::move(section_in)),
+        cache(std::move(cache_in)) {}
 
   std::shared_ptr<HttpThread> thread;  // declared first: it outlives the client
   std::shared_ptr<HttpClient> client;
   RequestTemplate request;
   bool fail_closed = false;
   std::string section;
+  std::shared_ptr<AnswerCache> cache;  // null: every request goes to the service
 
   // Errors name the bad setting ("url: ...").
   static Expected<std::shared_ptr<const HttpStep>, std::string> make(

@@ -131,8 +131,11 @@ struct Config {
   std::string auth_http_headers;              // "Name: value" lines
   std::uint32_t auth_http_timeout_ms = 5000;  // whole request
   std::uint32_t auth_http_connect_timeout_ms = 15000;
-  std::uint32_t auth_http_pool_size = 8;  // keep-alive connections
-  bool auth_http_fail_closed = false;     // unreachable service: deny, not ignore
+  std::uint32_t auth_http_pool_size = 8;     // keep-alive connections
+  bool auth_http_fail_closed = false;        // unreachable service: deny, not ignore
+  std::uint32_t auth_http_cache_ttl_ms = 0;  // 0 = no answer cache
+  std::uint32_t auth_http_cache_max_entries = 100000;
+  std::uint64_t auth_http_cache_max_bytes = 100ull << 20;
   // [auth.jwt]: a JWT in the password (or user name), EMQX's keys; "" algorithm = none.
   std::string auth_jwt_algorithm;          // "" | hmac-based | public-key
   std::string auth_jwt_secret;             // hmac-based
@@ -152,6 +155,9 @@ struct Config {
   std::uint32_t authorization_http_connect_timeout_ms = 15000;
   std::uint32_t authorization_http_pool_size = 8;
   bool authorization_http_fail_closed = false;
+  std::uint32_t authorization_http_cache_ttl_ms = 0;  // 0 = no answer cache
+  std::uint32_t authorization_http_cache_max_entries = 100000;
+  std::uint64_t authorization_http_cache_max_bytes = 100ull << 20;
   // [node]
   std::uint32_t worker_threads = 0;        // 0 = one per core; 0..1024
   std::uint64_t node_max_connections = 0;  // all listeners together; 0 = no limit

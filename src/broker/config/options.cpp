@@ -355,6 +355,17 @@ constexpr std::array kOptions{
                                        "When the service fails (no connection, timeout, status "
                                        "other than 200/204), refuse the client (deny) instead of "
                                        "passing to the next step (ignore)."),
+    number<&C::auth_http_cache_ttl_ms>(
+        T::duration, "auth.http.cache_ttl", "0s", 0, 86'400'000, restart,
+        "How long an answer of the service is reused for the same request (same rendered "
+        "URL and body); 0 = no cache. Only answers are kept, not failures.",
+        /*milliseconds=*/true),
+    number<&C::auth_http_cache_max_entries>(
+        T::integer, "auth.http.cache_max_entries", "100000", 1, 100'000'000, restart,
+        "Most answers the cache holds; the least recently used go first."),
+    number<&C::auth_http_cache_max_bytes>(T::size, "auth.http.cache_max_bytes", "100MB", 1024,
+                                          1ull << 40, restart,
+                                          "Most memory the cache's answers take, roughly."),
     text<&C::authorization_acl_file>(
         "authorization.acl_file.path", "", 4096, restart,
         "ACL file in Mosquitto's syntax (user, topic, pattern). Empty = none. Its content is "
@@ -414,6 +425,17 @@ constexpr std::array kOptions{
         "authorization.http.fail_closed", "false", restart,
         "When the service fails, refuse the publish or subscribe (deny) instead of passing to "
         "authorization.no_match (ignore)."),
+    number<&C::authorization_http_cache_ttl_ms>(
+        T::duration, "authorization.http.cache_ttl", "0s", 0, 86'400'000, restart,
+        "How long an answer of the service is reused for the same request (same rendered "
+        "URL and body); 0 = no cache. Only answers are kept, not failures.",
+        /*milliseconds=*/true),
+    number<&C::authorization_http_cache_max_entries>(
+        T::integer, "authorization.http.cache_max_entries", "100000", 1, 100'000'000, restart,
+        "Most answers the cache holds; the least recently used go first."),
+    number<&C::authorization_http_cache_max_bytes>(
+        T::size, "authorization.http.cache_max_bytes", "100MB", 1024, 1ull << 40, restart,
+        "Most memory the cache's answers take, roughly."),
     // [node]
     number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
                                "Event-loop worker threads; 0 = one per CPU core."),
