@@ -81,6 +81,6 @@ int main(int argc, char** argv) {
   }
   // With --store, messages an earlier run left behind go out too before we leave.
   client.drain().wait();
-  client.disconnect().wait();
+  client.disconnect(client::ReasonCode::success, o.disconnect_properties).wait();
   return rc;
 }

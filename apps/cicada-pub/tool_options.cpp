@@ -160,10 +160,23 @@ std::string parse_property(Tool tool, std::string_view command, std::string_view
     o.unsubscribe_properties.user_properties.emplace_back(first, second);
     return {};
   }
+  if (command == "disconnect") {
+    if (property == "session-expiry-interval") {
+      std::uint32_t v = 0;
+      if (!parse_number(first, v, 0u, 0xFFFFFFFFu)) return where + ": invalid value";
+      o.disconnect_properties.session_expiry_interval = v;
+    } else if (property == "user-property") {
+      o.disconnect_properties.user_properties.emplace_back(first, second);
+    } else {
+      return where + " is not supported yet.";
+    }
+    return {};
+  }
   if (command == "publish" && tool == Tool::pub) {
     return parse_message_property(property, first, second, o.publish_properties, where);
   }
-  return "-D " + std::string(command) + " is not supported yet (only connect, will and " +
+  return "-D " + std::string(command) +
+         " is not supported yet (only connect, will, disconnect and " +
          std::string(tool == Tool::pub ? "publish" : "subscribe and unsubscribe") + ").";
 }
 
@@ -464,7 +477,8 @@ void print_help(Tool tool) {
       "                   connect: user-property, session-expiry-interval, receive-maximum,\n"
       "                   maximum-packet-size, topic-alias-maximum;\n"
       "                   subscribe (cicada-sub): subscription-identifier, user-property;\n"
-      "                   unsubscribe (cicada-sub): user-property)\n"
+      "                   unsubscribe (cicada-sub): user-property;\n"
+      "                   disconnect: session-expiry-interval, user-property)\n"
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
       "                  [--insecure] [--tls-version tlsv1.2|tlsv1.3] [--ciphers list]\n"

@@ -48,6 +48,7 @@ struct ToolOptions {
   std::optional<std::uint32_t> will_delay;               // -D will will-delay-interval
   client::SubscribeProperties subscribe_properties;      // -D subscribe (cicada-sub)
   client::UnsubscribeProperties unsubscribe_properties;  // -D unsubscribe (cicada-sub)
+  client::DisconnectProperties disconnect_properties;    // -D disconnect
   bool properties_given = false;
   bool debug = false;
   bool quiet = false;

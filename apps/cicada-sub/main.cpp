@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
       finish(exit_timed_out);
     }
   }
-  client.disconnect().wait_for(std::chrono::seconds(5));
+  client.disconnect(client::ReasonCode::success, o.disconnect_properties)
+      .wait_for(std::chrono::seconds(5));
   return exit_code.load();
 }

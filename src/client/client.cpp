@@ -85,7 +85,11 @@ std::future<UnsubscribeResult> Client::unsubscribe(std::vector<std::string> filt
 }
 
 std::future<void> Client::disconnect(ReasonCode reason) {
-  return impl_->disconnect(reason);
+  return impl_->disconnect(reason, {});
+}
+
+std::future<void> Client::disconnect(ReasonCode reason, DisconnectProperties properties) {
+  return impl_->disconnect(reason, std::move(properties));
 }
 
 void Client::ack(const ReceivedMessage& message) {

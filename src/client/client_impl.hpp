@@ -89,7 +89,7 @@ class ClientImpl {
   void unsubscribe(std::vector<std::string> filters, std::function<void(UnsubscribeResult)> done,
                    UnsubscribeProperties properties = {});
   void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
-  std::future<void> disconnect(ReasonCode reason);
+  std::future<void> disconnect(ReasonCode reason, DisconnectProperties properties);
   std::future<void> drain();
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
   asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
@@ -139,7 +139,8 @@ class ClientImpl {
   void end_session(const std::shared_ptr<Connection>& conn);
   void connection_ready();
   void finish_start(ConnectResult result);
-  void do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed);
+  void do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed,
+               DisconnectProperties properties = {});
   void fail_everything(ErrorKind kind, std::string_view why);
 
   // the wire (session.cpp)

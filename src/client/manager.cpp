@@ -392,22 +392,34 @@ void ClientImpl::end_session(const std::shared_ptr<Connection>& conn) {
     asio::post(callbacks_, [this, lost] { on_down(lost); });
 }
 
-std::future<void> ClientImpl::disconnect(ReasonCode reason) {
+std::future<void> ClientImpl::disconnect(ReasonCode reason, DisconnectProperties properties) {
   auto promise = std::make_shared<std::promise<void>>();
   auto future = promise->get_future();
   if (!started_) {
     promise->set_value();
     return future;
   }
-  asio::post(io_, [this, reason, promise] { do_stop(reason, promise); });
+  asio::post(io_, [this, reason, promise, p = std::move(properties)]() mutable {
+    do_stop(reason, promise, std::move(p));
+  });
   return future;
 }
 
-void ClientImpl::do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed) {
+void ClientImpl::do_stop(ReasonCode reason, std::shared_ptr<std::promise<void>> closed,
+                         DisconnectProperties properties) {
   stopping_ = true;
   backoff_timer_.cancel();
   if (conn_ && conn_->open) {
-    send(codec::Disconnect{.reason_code = reason});
+    codec::Disconnect disconnect{.reason_code = reason};
+    std::vector<codec::UserProperty> users;  // views into `properties`, encoded by send()
+    if (version_ == ProtocolVersion::v5) {
+      disconnect.properties.session_expiry_interval = properties.session_expiry_interval;
+      if (properties.reason_string) disconnect.properties.reason_string = *properties.reason_string;
+      for (const auto& [name, value] : properties.user_properties)
+        users.push_back({name, value});
+      disconnect.properties.user_properties = users;
+    }
+    send(disconnect);
     conn_->close_after_flush = true;
     if (closed) conn_->closed_promises.push_back(std::move(closed));
     schedule_flush(conn_);
@@ -450,7 +462,7 @@ void ClientImpl::shutdown() {
   if (io_thread_.joinable()) {
     if (started_) {
       // Graceful: DISCONNECT, then wait (bounded) for the manager loop to wind down.
-      auto closed = disconnect(ReasonCode::success);
+      auto closed = disconnect(ReasonCode::success, {});
       closed.wait_for(std::chrono::seconds(5));
       std::promise<std::future<void>> waiter;
       auto done_future = waiter.get_future();

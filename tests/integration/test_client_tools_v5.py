@@ -97,3 +97,28 @@ def test_bad_unsubscribe_flags_exit_1_like_mosquitto(client_tools, args):
     theirs = run([MOSQUITTO_SUB, *args])
     assert theirs.returncode == 1
     assert ours.returncode == 1, ours.stderr
+
+
+@pytest.mark.parametrize("tool", ["cicada-sub", "mosquitto_sub"])
+def test_disconnect_session_expiry_ends_the_session(any_broker, client_tools, tool):
+    """-D disconnect session-expiry-interval 0 ends a persistent session when the tool
+    disconnects (MQTT 5.0 3.14.2.2.2): a message published afterwards is not kept for
+    it. Without it the session (-x 300) keeps the message."""
+    binary = client_tools["cicada-sub"] if tool == "cicada-sub" else MOSQUITTO_SUB
+    port = str(any_broker)
+    for ends, client_id in [(True, "dse-end-" + tool), (False, "dse-keep-" + tool)]:
+        common = [binary, "-p", port, "-V", "5", "-c", "-i", client_id, "-x", "300", "-q", "1",
+                  "-t", "dse/" + client_id]
+        extra = ["-D", "disconnect", "session-expiry-interval", "0"] if ends else []
+        first = start_sub(common + extra)
+        first.stop()  # SIGTERM: a clean DISCONNECT, with the property when given
+        first.process.wait(timeout=10)
+        pub = run(["/usr/bin/mosquitto_pub", "-p", port, "-q", "1", "-t", "dse/" + client_id,
+                   "-m", "while away"])
+        assert pub.returncode == 0
+        again = run(common + ["-v", "-W", "2", "-C", "1"])
+        if ends:
+            assert again.returncode == 27, again.stderr  # -W timed out: nothing was kept
+        else:
+            assert again.returncode == 0, again.stderr
+            assert again.stdout.decode().strip() == "dse/%s while away" % client_id

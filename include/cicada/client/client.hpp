@@ -140,6 +140,8 @@ class Client {
   // closes the connection, stops reconnecting and fails whatever is still queued with
   // `stopped`. The future is fulfilled when the socket is closed.
   std::future<void> disconnect(ReasonCode reason = ReasonCode::success);
+  // The same with DISCONNECT properties (MQTT 5; ignored with 3.1.1).
+  std::future<void> disconnect(ReasonCode reason, DisconnectProperties properties);
 
   // With ClientOptions::manual_ack: acknowledges a received QoS 1/2 message (PUBACK,
   // or PUBREC for QoS 2). A QoS 1 message acknowledged after its connection was lost

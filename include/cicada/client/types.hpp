@@ -109,6 +109,15 @@ struct UnsubscribeProperties {
   std::vector<std::pair<std::string, std::string>> user_properties;
 };
 
+// MQTT 5 properties of the DISCONNECT the client sends (section 3.14.2.2). A Session
+// Expiry Interval other than 0 after a CONNECT that asked for 0 is a Protocol Error
+// [MQTT-3.14.2-2]: the broker refuses it.
+struct DisconnectProperties {
+  std::optional<std::uint32_t> session_expiry_interval;
+  std::optional<std::string> reason_string;
+  std::vector<std::pair<std::string, std::string>> user_properties;
+};
+
 struct PublishResult {
   Error error;
   // PUBACK / PUBREC reason (QoS 1 / 2); success for QoS 0 once written.
