@@ -47,12 +47,13 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
                                done = std::move(done)](AuthAnswer answer) mutable {
     switch (answer.verdict) {
       case Verdict::allow:
-        // An answer that expired already (HTTP expire_at in the past) lets nobody in.
+        // An answer that expired already (HTTP expire_at in the past) lets nobody in: EMQX's
+        // emqx_authn_http refuses it ("'expire_at' is in the past") with
+        // bad_username_or_password, 0x86.
         if (answer.client && answer.client->expire_at &&
-            *answer.client->expire_at <= std::chrono::duration_cast<std::chrono::seconds>(
-                                             std::chrono::system_clock::now().time_since_epoch())
-                                             .count()) {
-          return done(AuthDecision{.allowed = false, .reason = ReasonCode::not_authorized});
+            *answer.client->expire_at < unix_seconds_now()) {
+          return done(
+              AuthDecision{.allowed = false, .reason = ReasonCode::bad_user_name_or_password});
         }
         return done(
             AuthDecision{.superuser = answer.superuser, .client = std::move(answer.client)});

@@ -6,6 +6,7 @@
 // Thread-safety: immutable once built; shared by the connection and the requests it makes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,6 +16,13 @@
 #include "broker/auth/verdict.hpp"
 
 namespace cicada::broker {
+
+// The node's wall clock in Unix seconds, the time base of expire_at, exp and nbf.
+inline std::int64_t unix_seconds_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 struct ClientRule {
   enum class Actions : std::uint8_t { publish = 1, subscribe = 2, all = 3 };
@@ -31,6 +39,9 @@ struct ClientRule {
 struct ClientAuth {
   std::vector<ClientRule> rules;
   std::optional<std::int64_t> expire_at;  // Unix seconds; the client is disconnected then
+  // Unix seconds after which the rules deny everything (a JWT's `exp`, also when the
+  // client stays connected: EMQX's emqx_authz_client_info answers deny once it passed).
+  std::optional<std::int64_t> rules_expire_at;
 
   // allow / deny from the first matching rule, ignore when none matches. Defined with the
   // auth library (client_rules.cpp).

@@ -54,6 +54,8 @@ auth::Verdict ClientAuth::check(const AccessRequest& request) const {
   const auto action =
       static_cast<std::uint8_t>(request.action == Action::publish ? ClientRule::Actions::publish
                                                                   : ClientRule::Actions::subscribe);
+  if (rules.empty()) return auth::Verdict::ignore;
+  if (rules_expire_at && unix_seconds_now() > *rules_expire_at) return auth::Verdict::deny;
   std::string filter;
   for (const ClientRule& rule : rules) {
     if ((static_cast<std::uint8_t>(rule.actions) & action) == 0) continue;
@@ -100,7 +102,67 @@ Expected<void, std::string> set_topic(ClientRule& rule, std::string_view text) {
   return {};
 }
 
-Expected<ClientRule, std::string> parse_rule(const json::value& value) {
+// EMQX's emqx_authz_rule_raw accepts a QoS as 0, "0", "0,1" or a list of those.
+Expected<std::uint8_t, std::string> parse_qos(const json::value& value) {
+  const auto level = [](const json::value& one) -> int {
+    if (one.is_int64() && one.get_int64() >= 0 && one.get_int64() <= 2) {
+      return static_cast<int>(one.get_int64());
+    }
+    if (one.is_string() && one.get_string().size() == 1 && one.get_string()[0] >= '0' &&
+        one.get_string()[0] <= '2') {
+      return one.get_string()[0] - '0';
+    }
+    return -1;
+  };
+  const auto error = [] {
+    return unexpected(std::string("qos: 0, 1, 2 or a list of them expected"));
+  };
+  if (value.is_null()) return std::uint8_t{0b111};
+  std::uint8_t mask = 0;
+  if (value.is_string()) {
+    std::string_view text = value.get_string();
+    while (true) {
+      const auto comma = text.find(',');
+      const int qos = level(json::value(text.substr(0, comma)));
+      if (qos < 0) return error();
+      mask |= static_cast<std::uint8_t>(1U << qos);
+      if (comma == std::string_view::npos) break;
+      text.remove_prefix(comma + 1);
+    }
+    return mask;
+  }
+  if (value.is_array()) {
+    for (const json::value& one : value.get_array()) {
+      const int qos = level(one);
+      if (qos < 0) return error();
+      mask |= static_cast<std::uint8_t>(1U << qos);
+    }
+    return mask;
+  }
+  const int qos = level(value);
+  if (qos < 0) return error();
+  return static_cast<std::uint8_t>(1U << qos);
+}
+
+// true / false / 1 / 0 / "true" / "false" / "1" / "0"; "all" or null: either.
+Expected<std::optional<bool>, std::string> parse_retain(const json::value& value) {
+  if (value.is_bool()) return std::optional<bool>(value.get_bool());
+  if (value.is_int64() && (value.get_int64() == 0 || value.get_int64() == 1)) {
+    return std::optional<bool>(value.get_int64() == 1);
+  }
+  if (value.is_null()) return std::optional<bool>();
+  if (value.is_string()) {
+    const std::string_view text = value.get_string();
+    if (text == "true" || text == "1") return std::optional<bool>(true);
+    if (text == "false" || text == "0") return std::optional<bool>(false);
+    if (text == "all") return std::optional<bool>();
+  }
+  return unexpected(std::string("retain: true, false or \"all\" expected"));
+}
+
+// One raw rule; with "topics" (a list) it becomes one rule per topic, in order, which
+// decides the same as EMQX's single rule over the list (first match wins either way).
+Expected<void, std::string> parse_rule(const json::value& value, std::vector<ClientRule>& out) {
   if (!value.is_object()) return unexpected(std::string("not an object"));
   const json::object& object = value.get_object();
   ClientRule rule;
@@ -111,44 +173,44 @@ Expected<ClientRule, std::string> parse_rule(const json::value& value) {
   }
   rule.allow = permission->get_string() == "allow";
   const auto* action = object.if_contains("action");
-  if (action == nullptr || !action->is_string()) {
-    return unexpected(std::string("action: \"publish\", \"subscribe\" or \"all\" expected"));
-  }
-  const std::string_view action_text = action->get_string();
-  if (action_text == "publish") {
+  const std::string_view action_text =
+      action != nullptr && action->is_string() ? std::string_view(action->get_string()) : "";
+  if (action_text == "publish" || action_text == "pub") {
     rule.actions = ClientRule::Actions::publish;
-  } else if (action_text == "subscribe") {
+  } else if (action_text == "subscribe" || action_text == "sub") {
     rule.actions = ClientRule::Actions::subscribe;
   } else if (action_text == "all") {
     rule.actions = ClientRule::Actions::all;
   } else {
     return unexpected(std::string("action: \"publish\", \"subscribe\" or \"all\" expected"));
   }
-  const auto* topic = object.if_contains("topic");
-  if (topic == nullptr || !topic->is_string()) {
-    return unexpected(std::string("topic: a string expected"));
-  }
-  if (auto set = set_topic(rule, topic->get_string()); !set) {
-    return unexpected("topic: " + set.error());
-  }
   if (const auto* qos = object.if_contains("qos")) {
-    if (!qos->is_array()) return unexpected(std::string("qos: a list of 0, 1, 2 expected"));
-    rule.qos_mask = 0;
-    for (const json::value& level : qos->get_array()) {
-      if (!level.is_int64() || level.get_int64() < 0 || level.get_int64() > 2) {
-        return unexpected(std::string("qos: a list of 0, 1, 2 expected"));
-      }
-      rule.qos_mask |= static_cast<std::uint8_t>(1U << level.get_int64());
-    }
+    auto mask = parse_qos(*qos);
+    if (!mask) return unexpected(mask.error());
+    rule.qos_mask = *mask;
   }
   if (const auto* retain = object.if_contains("retain")) {
-    if (retain->is_bool()) {
-      rule.retain = retain->get_bool();
-    } else if (!(retain->is_string() && retain->get_string() == "all")) {
-      return unexpected(std::string("retain: true, false or \"all\" expected"));
-    }
+    auto flag = parse_retain(*retain);
+    if (!flag) return unexpected(flag.error());
+    rule.retain = *flag;
   }
-  return rule;
+  std::vector<std::string_view> topics;
+  if (const auto* topic = object.if_contains("topic"); topic != nullptr && topic->is_string()) {
+    topics.emplace_back(topic->get_string());
+  } else if (const auto* list = object.if_contains("topics"); list != nullptr && list->is_array()) {
+    for (const json::value& one : list->get_array()) {
+      if (!one.is_string()) return unexpected(std::string("topics: strings expected"));
+      topics.emplace_back(one.get_string());
+    }
+  } else {
+    return unexpected(std::string("topic: a string (or topics: a list) expected"));
+  }
+  for (const std::string_view text : topics) {
+    ClientRule one = rule;
+    if (auto set = set_topic(one, text); !set) return unexpected("topic: " + set.error());
+    out.push_back(std::move(one));
+  }
+  return {};
 }
 
 // EMQX 4's %c / %u in the old form's topics.
@@ -196,20 +258,22 @@ Expected<std::vector<ClientRule>, std::string> parse_old_form(const json::object
 }  // namespace
 
 Expected<std::vector<ClientRule>, std::string> parse_client_rules(const json::value& value) {
-  if (value.is_object()) return parse_old_form(value.get_object());
-  if (!value.is_array()) return unexpected(std::string("acl: a list of rules expected"));
-  std::vector<ClientRule> rules;
+  auto rules = [&]() -> Expected<std::vector<ClientRule>, std::string> {
+    if (value.is_object()) return parse_old_form(value.get_object());
+    if (!value.is_array()) return unexpected(std::string("acl: a list of rules expected"));
+    std::vector<ClientRule> list;
+    std::size_t index = 0;
+    for (const json::value& entry : value.get_array()) {
+      if (auto rule = parse_rule(entry, list); !rule) {
+        return unexpected("acl[" + std::to_string(index) + "]." + rule.error());
+      }
+      ++index;
+    }
+    return list;
+  }();
   // One claim or answer holds few rules; a huge list is refused rather than kept per client.
-  constexpr std::size_t max_rules = 1024;
-  if (value.get_array().size() > max_rules) {
-    return unexpected("acl: more than " + std::to_string(max_rules) + " rules");
-  }
-  std::size_t index = 0;
-  for (const json::value& entry : value.get_array()) {
-    auto rule = parse_rule(entry);
-    if (!rule) return unexpected("acl[" + std::to_string(index) + "]." + rule.error());
-    rules.push_back(std::move(*rule));
-    ++index;
+  if (rules && rules->size() > max_client_rules) {
+    return unexpected("acl: more than " + std::to_string(max_client_rules) + " rules");
   }
   return rules;
 }

@@ -241,17 +241,19 @@ std::optional<AuthAnswer> parse_http_answer(unsigned status, std::string_view bo
     return answer;
   }
   // EMQX 5.8: `expire_at` (Unix seconds) ends the connection then, `acl` is this client's
-  // own rules. A service that grants with rules it got wrong is not half-trusted: deny.
+  // own rules. A service that grants with rules it got wrong is not half-trusted: EMQX's
+  // emqx_authn_http answers such a body (a bad acl rule, an expire_at that is not an
+  // integer) with bad_username_or_password, 0x86, and so does Cicada.
+  const AuthAnswer refused{.verdict = Verdict::deny,
+                           .deny_reason = codec::ReasonCode::bad_user_name_or_password};
   ClientAuth client;
   if (const auto* expire_at = object.if_contains("expire_at")) {
-    if (!expire_at->is_int64())
-      return AuthAnswer{.verdict = Verdict::deny, .deny_reason = codec::ReasonCode::not_authorized};
+    if (!expire_at->is_int64()) return refused;
     client.expire_at = expire_at->get_int64();
   }
   if (const auto* acl = object.if_contains("acl")) {
     auto rules = parse_client_rules(*acl);
-    if (!rules)
-      return AuthAnswer{.verdict = Verdict::deny, .deny_reason = codec::ReasonCode::not_authorized};
+    if (!rules) return refused;
     client.rules = std::move(*rules);
   }
   if (client.expire_at || !client.rules.empty()) {

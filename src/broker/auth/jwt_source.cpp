@@ -82,8 +82,11 @@ AuthAnswer JwtAuthenticator::check(const ConnectRequest& request, std::int64_t n
   const std::optional<std::string>& field =
       settings_.from_username ? request.username : request.password;
   if (!field || !looks_like_jwt(*field)) return AuthAnswer{.verdict = Verdict::ignore};
+  // A token that does not verify (signature, algorithm, encoding) is ignored, as EMQX's
+  // emqx_authn_jwt answers invalid_signature: another step may know the client. A token
+  // that verifies but whose claims fail is denied.
   auto claims = verifier_.verify(*field);
-  if (!claims) return deny();
+  if (!claims) return AuthAnswer{.verdict = Verdict::ignore};
   bool bad = false;
   const auto exp = number_claim(*claims, "exp", bad);
   const auto nbf = number_claim(*claims, "nbf", bad);
@@ -107,6 +110,9 @@ AuthAnswer JwtAuthenticator::check(const ConnectRequest& request, std::int64_t n
     client.rules = std::move(*rules);
   }
   if (exp && settings_.disconnect_after_expire) client.expire_at = static_cast<std::int64_t>(*exp);
+  // The acl claim grants nothing once the token has expired, even to a client left
+  // connected (disconnect_after_expire = false), as EMQX's client-info authorizer.
+  if (exp && !client.rules.empty()) client.rules_expire_at = static_cast<std::int64_t>(*exp);
   if (client.expire_at || !client.rules.empty()) {
     answer.client = std::make_shared<const ClientAuth>(std::move(client));
   }

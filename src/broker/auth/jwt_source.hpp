@@ -2,9 +2,10 @@
 // CONNECT's password (or user name) must verify (jwt.hpp), be within exp and nbf, and
 // carry the claims verify_claims names. Then the client is in: a superuser when the
 // claim is_superuser is true, with its own rules from the acl claim, and disconnected at
-// exp unless disconnect_after_expire is off. A bad token is denied with 0x86 Bad user
-// name or password (3.1.1: 4), as EMQX answers; a password that is no JWT at all passes
-// to the next step. Answers inline: no I/O.
+// exp unless disconnect_after_expire is off. A token whose claims fail (exp, nbf,
+// verify_claims, a bad acl claim) is denied with 0x86 Bad user name or password (3.1.1:
+// 4), as EMQX answers; one that does not verify, and a password that is no JWT at all,
+// pass to the next step (EMQX: invalid_signature -> ignore). Answers inline: no I/O.
 // Thread-safety: immutable; authenticate() from any worker at once.
 #pragma once
 
