@@ -29,6 +29,16 @@ AUTHN = {
     "garbage": (200, "not json"),
     "slow": (200, {"result": "allow"}),
     "stuck": (200, {"result": "allow"}),  # sleeps longer than the broker's timeout
+    # EMQX 5.8's extras (built when asked: expire_at is relative to now).
+    "expiring": (200, lambda: {"result": "allow", "expire_at": int(time.time()) + 2}),
+    "expired": (200, lambda: {"result": "allow", "expire_at": int(time.time()) - 10}),
+    "ruled": (200, lambda: {"result": "allow", "acl": [
+        {"permission": "deny", "action": "publish", "topic": "denied/${clientid}/own"},
+        {"permission": "allow", "action": "publish", "topic": "ruled/yes", "qos": [0, 1]},
+        {"permission": "deny", "action": "all", "topic": "ruled/#"},
+        {"permission": "allow", "action": "subscribe", "topic": "eq mine/#"}]}),
+    "badacl": (200, lambda: {"result": "allow", "acl": [{"permission": "allow",
+                                                         "action": "read", "topic": "a"}]}),
 }
 SLOW_SECONDS = 10.0  # the longest "slow" waits; the test releases it earlier
 
@@ -73,7 +83,7 @@ class AuthService:
                         service.release_slow.wait(SLOW_SECONDS)
                     if params.get("username") == "stuck":
                         time.sleep(3.0)
-                    return self._answer(status, body)
+                    return self._answer(status, body() if callable(body) else body)
                 if path == "/authz":
                     topic = params.get("topic", "")
                     if topic.startswith("allowed/"):
@@ -403,5 +413,66 @@ def test_http_superuser_bypasses_authorization(start_broker, service):
         asked = [(b["topic"], b["action"]) for b in service.bodies("/authz")]
         assert ("denied/#", "subscribe") in asked  # the ordinary user's question
         assert ("denied/x", "publish") not in asked
+    finally:
+        watcher.close()
+
+
+# --- expire_at and acl in the authentication answer (EMQX 5.8) --------------------------
+
+
+@pytest.mark.parametrize("version", [V5, V311])
+def test_expire_at_disconnects_the_client_then(authn_broker, version):
+    # expire_at is 2 s ahead: the client is let in and disconnected once it passed (the
+    # broker checks once a second).
+    client, code = paho_connack(authn_broker.port, "expiring", version=version)
+    try:
+        assert code == 0
+        record = client.wait_disconnected(timeout=15)
+        assert record is not None, "still connected after expire_at"
+        # The DISCONNECT's reason code (0x87) is not checked here yet: paho reports the lost
+        # connection (7) rather than the packet's code; a raw-bytes check is still to come.
+        assert record["rc"] != 0
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("version,expected", [(5, 0x86), (4, 4)])
+def test_expire_at_in_the_past_is_refused(authn_broker, version, expected):
+    assert connack_code(authn_broker.port, version, "expired", "pw") == expected
+
+
+def test_bad_acl_in_the_answer_is_refused(authn_broker):
+    assert connack_code(authn_broker.port, 5, "badacl", "pw") == 0x86
+
+
+@pytest.mark.parametrize("version", [5, 4])
+def test_acl_in_the_answer_is_asked_before_the_authorization_chain(start_broker, service,
+                                                                    version):
+    broker = start_broker(config=config(authn_url=service.url("/authn"),
+                                        authz_url=service.url("/authz"), no_match="deny"))
+    watcher, code = paho_connack(broker.port, "super")  # a superuser sees everything
+    assert code == 0
+    try:
+        assert watcher.subscribe("#", qos=1) == [1]
+        client, code = raw_connect(broker.port, version, "ruled", "pw", client_id="rc")
+        assert code == 0
+        denied = NOT_AUTHORIZED if version == 5 else 0  # 3.1.1: acknowledged, dropped
+        # The rules decide without asking the service: "ruled/yes" is allowed although the
+        # service would ignore it (-> no_match deny); "denied/rc/own" is denied by a rule
+        # (${clientid}); "ruled/other" by the catch-all deny rule.
+        assert raw_publish(client, version, "ruled/yes", 1, b"yes") == 0
+        assert raw_publish(client, version, "denied/rc/own", 2, b"no") == denied
+        assert raw_publish(client, version, "ruled/other", 3, b"no") == denied
+        # No rule matches: the chain decides (the service allows "allowed/...").
+        assert raw_publish(client, version, "allowed/x", 4, b"chain") == 0
+        refused = 0x87 if version == 5 else 0x80
+        assert raw_subscribe(client, version, ["ruled/yes", "mine/#", "mine/a", "allowed/s"],
+                             packet_id=5) == [refused, 1, refused, 1]
+        client.close()
+        assert sorted(m.payload for m in watcher.wait_messages(2)) == [b"chain", b"yes"]
+        asked = [b["topic"] for b in service.bodies("/authz") if b.get("username") == "ruled"]
+        assert "allowed/x" in asked and "allowed/s" in asked and "mine/a" in asked
+        for decided in ("ruled/yes", "denied/rc/own", "ruled/other", "mine/#"):
+            assert decided not in asked, decided
     finally:
         watcher.close()
