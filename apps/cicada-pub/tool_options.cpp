@@ -323,8 +323,13 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     } else if (flag == "--ciphers") {
       if (!value(v)) return fail(needs("ciphers"));
       o.tls.ciphers = std::string(v);
-    } else if (flag == "--psk" || flag == "--psk-identity" || flag == "--tls-alpn" ||
-               flag == "--tls-engine" || flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
+    } else if (flag == "--tls-alpn") {
+      // mosquitto: one protocol name offered in the TLS handshake.
+      if (!value(v)) return fail(needs("TLS ALPN protocol"));
+      if (v.empty() || v.size() > 255) return fail("Invalid --tls-alpn protocol name.");
+      o.tls.alpn = {std::string(v)};
+    } else if (flag == "--psk" || flag == "--psk-identity" || flag == "--tls-engine" ||
+               flag == "--keyform" || flag == "--tls-engine-kpass-sha1") {
       return fail(std::string(flag) + " is not supported yet by " + name_of(tool) + ".");
     } else if (flag == "-D" || flag == "--property") {
       std::string_view command, property, first, second;
@@ -396,10 +401,10 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     return fail("--cert and --key need TLS: add --cafile, --capath or --tls-use-os-certs.");
   if (o.tls_requested && o.scheme == "mqtt") o.scheme = "mqtts";
   if (o.tls_requested && o.scheme == "ws") o.scheme = "wss";
-  if ((!o.tls.min_version.empty() || !o.tls.ciphers.empty()) &&
+  if ((!o.tls.min_version.empty() || !o.tls.ciphers.empty() || !o.tls.alpn.empty()) &&
       (o.scheme == "mqtt" || o.scheme == "ws"))
     return fail(
-        "--tls-version and --ciphers need TLS: add --cafile, --capath or "
+        "--tls-version, --ciphers and --tls-alpn need TLS: add --cafile, --capath or "
         "--tls-use-os-certs.");
   if (o.topics.empty() && (pub || o.unsubscribe_topics.empty())) {
     return fail(pub ? "Both topic and message must be supplied."
@@ -482,6 +487,7 @@ void print_help(Tool tool) {
       "                  [--cafile file | --capath dir | --tls-use-os-certs] [--cert file --key "
       "file]\n"
       "                  [--insecure] [--tls-version tlsv1.2|tlsv1.3] [--ciphers list]\n"
+      "                  [--tls-alpn protocol]\n"
       "                  (TLS; -p defaults to 8883 then)\n"
       "-L also takes mqtts://, ws:// and wss:// URLs (WebSocket path /mqtt).\n");
 }

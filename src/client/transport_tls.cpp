@@ -65,6 +65,21 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context(
   if (!options.ciphersuites.empty() &&
       SSL_CTX_set_ciphersuites(context->native_handle(), options.ciphersuites.c_str()) != 1)
     return unexpected("no usable TLS 1.3 cipher suite in '" + options.ciphersuites + "'");
+  if (!options.alpn.empty()) {
+    // The wire form: each name prefixed by its length (RFC 7301 3.1).
+    std::string wire;
+    for (const std::string& name : options.alpn) {
+      if (name.empty() || name.size() > 255)
+        return unexpected("ALPN protocol name '" + name + "' must be 1 to 255 bytes");
+      wire.push_back(static_cast<char>(name.size()));
+      wire += name;
+    }
+    // Returns 0 on success, unlike most of OpenSSL.
+    if (SSL_CTX_set_alpn_protos(context->native_handle(),
+                                reinterpret_cast<const unsigned char*>(wire.data()),
+                                static_cast<unsigned>(wire.size())) != 0)
+      return unexpected(std::string("cannot set the ALPN protocols"));
+  }
   context->set_verify_mode(asio::ssl::verify_peer);
   boost::system::error_code ec;
   if (options.ca_file.empty() && options.ca_path.empty()) {

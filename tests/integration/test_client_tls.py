@@ -211,3 +211,36 @@ def test_tls_flag_errors(certs, client_tools):
     assert old.returncode == 1 and b"deprecated" in old.stderr, old.stderr
     plain = run(base + ["--tls-version", "tlsv1.3"])
     assert plain.returncode == 1 and b"need TLS" in plain.stderr, plain.stderr
+
+
+def alpn_offered(certs, command):
+    """Runs `command` (a client aimed at {port}) against `openssl s_server -alpn mqtt` and
+    returns what the server printed about the ALPN names the client offered."""
+    import subprocess
+    port = free_port()
+    server = subprocess.Popen(
+        ["openssl", "s_server", "-accept", str(port), "-cert", certs["server.crt"],
+         "-key", certs["server.key"], "-alpn", "mqtt", "-naccept", "2"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_port(port)
+        # The handshake completes; no MQTT answer follows, so the client gives up. Then
+        # the server, with its two connections served (wait_port's probe and the
+        # client), ends and flushes what it printed.
+        run([part.format(port=port) for part in command])
+        out = server.communicate(timeout=10)[0].decode(errors="replace")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.communicate()
+    return [line for line in out.splitlines() if "ALPN protocols advertised" in line]
+
+
+@pytest.mark.parametrize("tool", ["cicada-pub", "mosquitto_pub"])
+def test_tls_alpn_is_offered_in_the_handshake(certs, client_tools, tool):
+    binary = client_tools["cicada-pub"] if tool == "cicada-pub" else MOSQUITTO_PUB
+    command = [binary, "-h", "localhost", "-p", "{port}", "--cafile", certs["ca.crt"],
+               "-t", "a", "-m", "x", "-k", "5"]
+    assert alpn_offered(certs, command + ["--tls-alpn", "mqtt"]) == [
+        "ALPN protocols advertised by the client: mqtt"]
+    assert alpn_offered(certs, command) == []

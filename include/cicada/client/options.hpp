@@ -42,6 +42,10 @@ struct TlsOptions {
   // empty: OpenSSL's defaults. A list that selects nothing fails start().
   std::string ciphers;
   std::string ciphersuites;
+  // ALPN protocol names offered in the handshake (RFC 7301), most preferred first, e.g.
+  // {"mqtt"} for brokers behind a TLS gateway that routes on it (AWS IoT on 443);
+  // empty: no ALPN extension. A name is 1..255 bytes, or start() fails.
+  std::vector<std::string> alpn;
 };
 
 // The optional file store (like Paho's file persistence): QoS 1/2 messages accepted by
