@@ -1,7 +1,6 @@
 #include "broker/auth/jwt_source.hpp"
 
 #include <boost/json.hpp>
-#include <chrono>
 
 #include "broker/auth/client_rules.hpp"
 #include "broker/auth/text_lines.hpp"
@@ -72,10 +71,7 @@ Expected<std::vector<std::pair<std::string, std::string>>, std::string> parse_ve
 
 void JwtAuthenticator::authenticate(const ConnectRequest& request,
                                     std::function<void(AuthAnswer)> done) const {
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  done(check(request, now));
+  done(check(request, unix_seconds_now()));
 }
 
 AuthAnswer JwtAuthenticator::check(const ConnectRequest& request, std::int64_t now) const {

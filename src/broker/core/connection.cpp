@@ -488,10 +488,7 @@ void Connection::tick(TimePoint now) {
     // once-a-second tick (at most a second late): no timer per client. EMQX disconnects
     // such a client with not_authorized (0x87); MQTT 5 has no closer code (0xA0 Maximum
     // connect time is a server-wide limit), so Cicada sends the same.
-    const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-    if (unix_now >= *identity_->auth->expire_at) {
+    if (unix_seconds_now() >= *identity_->auth->expire_at) {
       return close("authentication expired", codec::ReasonCode::not_authorized);
     }
   }
