@@ -8,12 +8,11 @@ import hmac
 import json
 import os
 import subprocess
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from json_service import JsonService
 from mqtt_helpers import DISCONNECT, PUBACK, SUBACK, publish_packet, subscribe_packet
 from test_auth_files import raw_connect
 
@@ -134,44 +133,14 @@ def test_exp_disconnects_the_client(start_broker):
     client.close()
 
 
-class AuthnAnswers:
-    """An HTTP authenticator answering each user name with a fixed JSON body."""
-
-    def __init__(self, answers):
-        server_answers = answers
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                data = json.dumps(server_answers[body["username"]]).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/authn" % self.server.server_address[1]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 def test_http_answer_acl_and_expire_at(start_broker):
-    service = AuthnAnswers({
+    answers = {
         "ruled": {"result": "allow", "acl": ACL},
         "expiring": {"result": "allow", "expire_at": later(4)},
         "expired": {"result": "allow", "expire_at": later(-5)},
         "garbled": {"result": "allow", "acl": [{"permission": "perhaps"}]},
-    })
+    }
+    service = JsonService(lambda body: answers[body["username"]], "/authn")
     try:
         broker = start_broker(config="\n".join([
             "[listeners.tcp.secure]", 'bind = "127.0.0.1:0"', "allow_anonymous = false", "",

@@ -2,50 +2,27 @@
 granted while a retained message under it may not be read (issue 5). Each such message
 is asked about as a subscribe to its own topic; a denied one is not sent, the others
 are, in order."""
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+
+from json_service import JsonService
 
 from mqtt_helpers import V5, V311, PahoClient
 from test_auth_http import AuthService, config, service  # noqa: F401 (service is a fixture)
 
 
-class ReadGuard:
+class ReadGuard(JsonService):
     """An HTTP authorizer that allows every publish and every subscribe except those to a
     topic or filter under private/: what a retained message's publisher may do, its
     readers may not. Records what it was asked."""
 
     def __init__(self):
         self.asked = []
-        guard = self
+        super().__init__(self._answer, "/authz")
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                guard.asked.append((body["topic"], body["action"]))
-                deny = body["action"] == "subscribe" and body["topic"].startswith("private/")
-                data = json.dumps({"result": "deny" if deny else "allow"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = "http://127.0.0.1:%d/authz" % self.server.server_address[1]
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def _answer(self, body):
+        self.asked.append((body["topic"], body["action"]))
+        deny = body["action"] == "subscribe" and body["topic"].startswith("private/")
+        return {"result": "deny" if deny else "allow"}
 
 
 @pytest.fixture
