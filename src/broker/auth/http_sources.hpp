@@ -69,7 +69,6 @@ class HttpAuthenticator final : public Authenticator {
                     std::function<void(AuthAnswer)> done) const override;
   // is_superuser in the answer reaches authorization through the connection
   // (AccessRequest::superuser), not through a lookup by user name.
-  bool is_superuser(std::string_view) const override { return false; }
   // Nothing to reread: the same step.
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {
     return std::shared_ptr<const Authenticator>(std::make_shared<HttpAuthenticator>(step_));

@@ -167,18 +167,27 @@ TEST(HttpAnswer, FailuresAreNullopt) {
 
 TEST(HttpFromConfig, BadUrlNamesTheKey) {
   Config config;
-  config.auth_http_url = "https://example/auth";
+  config.authentication.push_back(
+      AuthenticatorConfig{.backend = AuthBackend::http,
+                          .origin = {.where = "cicada.toml:7", .key = "authentication[1]"},
+                          .url = "https://example/auth"});
   try {
     (void)chain_from_config(config);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("auth.http.url: https"), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("cicada.toml:7: authentication[1].url: https"),
+              std::string::npos)
         << error.what();
   }
   config = Config{};
-  config.authorization_http_url = "http://h/";
-  config.authorization_http_body = "not json";
-  EXPECT_THROW((void)chain_from_config(config), ConfigError);
+  config.authorization_sources.push_back(AuthorizationSourceConfig{
+      .type = AuthzType::http, .name = "acl", .url = "http://h/", .body = "not json"});
+  try {
+    (void)chain_from_config(config);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("acl.body: "), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace
