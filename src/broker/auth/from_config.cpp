@@ -94,7 +94,12 @@ HttpStepSettings http_settings(const Entry& entry) {
                           .section = entry.origin.key.empty() ? entry.name : entry.origin.key,
                           .cache_ttl = std::chrono::milliseconds(entry.cache_ttl_ms),
                           .cache_max_entries = entry.cache_max_entries,
-                          .cache_max_bytes = entry.cache_max_bytes};
+                          .cache_max_bytes = entry.cache_max_bytes,
+                          .tls = HttpTlsSettings{.verify = entry.ssl_verify,
+                                                 .cacertfile = entry.ssl_cacertfile,
+                                                 .certfile = entry.ssl_certfile,
+                                                 .keyfile = entry.ssl_keyfile,
+                                                 .server_name = entry.ssl_server_name_indication}};
 }
 
 // Both HTTP chains share one HTTP thread, started by the first HTTP step.

@@ -14,6 +14,7 @@
 #include "broker/auth/answer_cache.hpp"
 #include "broker/auth/http_client.hpp"
 #include "broker/auth/http_request.hpp"
+#include "broker/auth/http_tls.hpp"
 #include "broker/auth/source.hpp"
 
 namespace cicada::broker::auth {
@@ -32,6 +33,7 @@ struct HttpStepSettings {
   std::chrono::milliseconds cache_ttl{0};
   std::size_t cache_max_entries = 100'000;
   std::size_t cache_max_bytes = 100u << 20;
+  HttpTlsSettings tls;  // https:// URLs only
 };
 
 // The template and client that one authenticator or authorizer shares with its reloaded copies.

@@ -23,14 +23,29 @@ constexpr std::array<std::string_view, 2> kJwtFrom{"password", "username"};
 constexpr std::array<std::string_view, 2> kHttpMethods{"post", "get"};
 // on_error, in the order of a bool (true = deny).
 constexpr std::array<std::string_view, 2> kOnError{"ignore", "deny"};
+// ssl.verify, in the order of a bool (true = verify_peer).
+constexpr std::array<std::string_view, 2> kVerify{"verify_none", "verify_peer"};
 
-template <auto Member>
-void set_on_error(ClassOf<Member>& target, const OptionValue& value) {
-  target.*Member = std::get<std::string>(value) == "deny";
+// A bool stored as one of two names, false first (on_error, ssl.verify).
+template <auto Member, const auto& Names>
+void set_pair(ClassOf<Member>& target, const OptionValue& value) {
+  target.*Member = std::get<std::string>(value) == Names[1];
 }
-template <auto Member>
-OptionValue get_on_error(const ClassOf<Member>& target) {
-  return std::string(kOnError[target.*Member ? 1 : 0]);
+template <auto Member, const auto& Names>
+OptionValue get_pair(const ClassOf<Member>& target) {
+  return std::string(Names[target.*Member ? 1 : 0]);
+}
+template <auto Member, const auto& Names>
+constexpr OptionSpec<ClassOf<Member>> pair(std::string_view key, std::string_view default_value,
+                                           std::string_view description) {
+  return {.key = key,
+          .type = T::enumeration,
+          .default_value = default_value,
+          .reloadable = restart,
+          .choices = Names,
+          .description = description,
+          .set = set_pair<Member, Names>,
+          .get = get_pair<Member, Names>};
 }
 
 template <class Entry>
@@ -45,7 +60,7 @@ constexpr std::array<OptionSpec<Entry>, 2> common_rows(std::string_view name_des
 // The keys of an HTTP step; authentication and authorization differ in the body's default
 // and placeholders and in what a failure passes to.
 template <class Entry>
-constexpr std::array<OptionSpec<Entry>, 11> http_rows(std::string_view url_description,
+constexpr std::array<OptionSpec<Entry>, 16> http_rows(std::string_view url_description,
                                                       std::string_view body_default,
                                                       std::string_view body_description,
                                                       std::string_view on_error_description) {
@@ -73,14 +88,7 @@ constexpr std::array<OptionSpec<Entry>, 11> http_rows(std::string_view url_descr
       number<&Entry::pool_size>(T::integer, "pool_size", "8", 1, 1024, restart,
                                 "Keep-alive connections to the service; more requests wait "
                                 "for a free one."),
-      OptionSpec<Entry>{.key = "on_error",
-                        .type = T::enumeration,
-                        .default_value = "ignore",
-                        .reloadable = restart,
-                        .choices = kOnError,
-                        .description = on_error_description,
-                        .set = set_on_error<&Entry::on_error_deny>,
-                        .get = get_on_error<&Entry::on_error_deny>},
+      pair<&Entry::on_error_deny, kOnError>("on_error", "ignore", on_error_description),
       number<&Entry::cache_ttl_ms>(
           T::duration, "cache_ttl", "0s", 0, 86'400'000, restart,
           "How long an answer of the service is reused for the same request (same rendered "
@@ -91,6 +99,23 @@ constexpr std::array<OptionSpec<Entry>, 11> http_rows(std::string_view url_descr
           "Most answers the cache holds; the least recently used go first."),
       number<&Entry::cache_max_bytes>(T::size, "cache_max_bytes", "100MB", 1024, 1ull << 40,
                                       restart, "Most memory the cache's answers take, roughly."),
+      pair<&Entry::ssl_verify, kVerify>(
+          "ssl.verify", "verify_peer",
+          "https: verify_peer checks the service's certificate against ssl.cacertfile and "
+          "its name against the URL's host (or ssl.server_name_indication); verify_none "
+          "checks nothing (testing only)."),
+      text<&Entry::ssl_cacertfile>("ssl.cacertfile", "", 4096, restart,
+                                   "https: PEM file of the CAs the service's certificate must "
+                                   "chain to; empty = the system's CAs."),
+      text<&Entry::ssl_certfile>("ssl.certfile", "", 4096, restart,
+                                 "https: PEM client certificate (and chain) sent to a service "
+                                 "that asks for one; needs ssl.keyfile."),
+      text<&Entry::ssl_keyfile>("ssl.keyfile", "", 4096, restart,
+                                "https: the client certificate's private key (PEM)."),
+      text<&Entry::ssl_server_name_indication>(
+          "ssl.server_name_indication", "", 255, restart,
+          "https: the name sent as SNI and verified in the service's certificate; empty = "
+          "the URL's host (an IP address is verified but not sent)."),
   };
 }
 
@@ -143,7 +168,7 @@ constexpr std::array kJwt{
 };
 
 constexpr auto kHttpAuthenticator = http_rows<A>(
-    "HTTP authentication service, http://HOST[:PORT]/PATH (https is not supported yet); "
+    "HTTP authentication service, http://HOST[:PORT]/PATH or https://... (see ssl.*); "
     "placeholders allowed. Required.",
     R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})",
     "Request body: a JSON object (or a TOML table) whose string values may hold ${clientid}, "
@@ -160,7 +185,8 @@ constexpr std::array kAclFile{
 };
 
 constexpr auto kHttpAuthorizer = http_rows<S>(
-    "HTTP authorization service, http://HOST[:PORT]/PATH; placeholders allowed. Required.",
+    "HTTP authorization service, http://HOST[:PORT]/PATH or https://... (see ssl.*); "
+    "placeholders allowed. Required.",
     R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
     R"("action":"${action}"})",
     "Request body: a JSON object (or a TOML table) whose string values may hold ${clientid}, "

@@ -132,6 +132,12 @@ struct AuthenticatorConfig {
   std::uint32_t cache_ttl_ms = 0;  // 0 = no answer cache
   std::uint32_t cache_max_entries = 100000;
   std::uint64_t cache_max_bytes = 100ull << 20;
+  // https:// URLs: EMQX's ssl.* keys.
+  bool ssl_verify = true;  // ssl.verify: verify_peer | verify_none
+  std::string ssl_cacertfile;
+  std::string ssl_certfile;
+  std::string ssl_keyfile;
+  std::string ssl_server_name_indication;
 
   friend bool operator==(const AuthenticatorConfig&, const AuthenticatorConfig&) = default;
 };
@@ -158,6 +164,11 @@ struct AuthorizationSourceConfig {
   std::uint32_t cache_ttl_ms = 0;
   std::uint32_t cache_max_entries = 100000;
   std::uint64_t cache_max_bytes = 100ull << 20;
+  bool ssl_verify = true;
+  std::string ssl_cacertfile;
+  std::string ssl_certfile;
+  std::string ssl_keyfile;
+  std::string ssl_server_name_indication;
 
   friend bool operator==(const AuthorizationSourceConfig&,
                          const AuthorizationSourceConfig&) = default;

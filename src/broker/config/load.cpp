@@ -579,13 +579,16 @@ class Loader {
       const std::string where = at(table.source().begin.line != 0 ? table.source() : name.source());
       const auto type = Traits::type_from(table, where, entry_key);
       auto entry = fresh_entry<Traits>(type, Origin{where, entry_key});
-      for (auto&& [option, value] : table) {
-        if (Traits::is_type_key(option.str())) continue;
-        const std::string option_key = entry_key + "." + std::string(option.str());
-        const auto* o = entry_row(type, option.str(), /*with_common=*/true);
-        if (o == nullptr) fail_entry_key(Traits::rows(type), at(option.source()), option_key, type);
-        apply(*o, entry, written(*o, value), at(value, option), option_key);
-      }
+      for_each_key(
+          type, table, "",
+          [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
+            if (Traits::is_type_key(option_name)) return;
+            const std::string option_key = entry_key + "." + option_name;
+            const auto* o = entry_row(type, option_name, /*with_common=*/true);
+            if (o == nullptr)
+              fail_entry_key(Traits::rows(type), at(option.source()), option_key, type);
+            apply(*o, entry, written(*o, value), at(value, option), option_key);
+          });
       steps.tables.push_back(std::move(entry));
     }
   }
@@ -615,13 +618,45 @@ class Loader {
       fail(at(node, name), key,
            "expected a table of options, as [" + key + "], got " + from_toml(node).shown());
     }
-    for (auto&& [option, value] : *options) {
-      const std::string option_key = key + "." + std::string(option.str());
-      const auto* o = entry_row(type, option.str(), /*with_common=*/false);
-      if (o == nullptr) fail_unknown(at(option.source()), option_key, Source::file);
-      apply(*o, section_entry(steps, type, at(value, option)), written(*o, value),
-            at(value, option), option_key);
+    for_each_key(
+        type, *options, "",
+        [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
+          const std::string option_key = key + "." + option_name;
+          const auto* o = entry_row(type, option_name, /*with_common=*/false);
+          if (o == nullptr) fail_unknown(at(option.source()), option_key, Source::file);
+          apply(*o, section_entry(steps, type, at(value, option)), written(*o, value),
+                at(value, option), option_key);
+        });
+  }
+
+  // Calls f(name, value, key) for each key of a step's table, with the tables of dotted
+  // keys (EMQX's ssl = { verify = ... }, [auth.http.ssl]) flattened: "ssl.verify".
+  template <class Type, class F>
+  static void for_each_key(Type type, const toml::table& table, const std::string& prefix,
+                           const F& f) {
+    for (auto&& [option, value] : table) {
+      const std::string name = prefix + std::string(option.str());
+      const auto* inner = value.as_table();
+      if (inner != nullptr && entry_row(type, name, /*with_common=*/true) == nullptr &&
+          has_rows_under(type, name + ".")) {
+        for_each_key(type, *inner, name + ".", f);
+        continue;
+      }
+      f(name, value, option);
     }
+  }
+  template <class Type>
+  static bool has_rows_under(Type type, const std::string& prefix) {
+    for (const auto& o : rows_of(type)) {
+      if (o.key.starts_with(prefix)) return true;
+    }
+    return false;
+  }
+  static std::span<const config::AuthenticatorOption> rows_of(AuthBackend backend) {
+    return config::authenticator_options(backend);
+  }
+  static std::span<const config::AuthorizationSourceOption> rows_of(AuthzType type) {
+    return config::authorization_source_options(type);
   }
 
   template <class Traits>
