@@ -1,5 +1,7 @@
 #include "broker/auth/chain.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -15,6 +17,7 @@ AuthChain::AuthChain(ChainSettings settings,
           authenticators.empty() && authorizers.empty() && settings_.no_match_allow &&
           std::all_of(settings_.allow_anonymous.begin(), settings_.allow_anonymous.end(),
                       [](const auto& entry) { return entry.second; })),
+      brake_(settings_.failure_brake),
       steps_(
           std::make_shared<const Steps>(Steps{std::move(authenticators), std::move(authorizers)})) {
 }
@@ -24,8 +27,33 @@ bool AuthChain::anonymous_allowed(const std::string& listener) const {
   return it == settings_.allow_anonymous.end() || it->second;
 }
 
+namespace {
+// "192.0.2.1:50000" -> "192.0.2.1", "::1:50000" -> "::1" (ConnectRequest::peer_host).
+std::string_view address_of(std::string_view peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+}  // namespace
+
 void AuthChain::authenticate(const ConnectRequest& request,
                              std::function<void(AuthDecision)> done) {
+  if (brake_.enabled()) {
+    const std::string_view address = address_of(request.peer_host);
+    if (brake_.banned(address, FailureBrake::Clock::now())) {
+      return done(AuthDecision{.allowed = false, .reason = ReasonCode::banned});
+    }
+    // Every refusal counts towards the address's ban, whichever step gave it.
+    done = [this, address = std::string(address), done = std::move(done)](AuthDecision d) {
+      if (!d.allowed && brake_.failed(address, FailureBrake::Clock::now())) {
+        spdlog::warn(
+            "authentication: {} banned for {} s after {} failed authentications within "
+            "{} s (node.auth_failure_limit)",
+            address, settings_.failure_brake.ban.count() / 1000, settings_.failure_brake.limit,
+            settings_.failure_brake.window.count() / 1000);
+      }
+      done(std::move(d));
+    };
+  }
   // The request is shared by the steps, which may answer later on another thread. The
   // listener's list lives in settings_, which outlives every request.
   const auto listed = settings_.listener_authenticators.find(request.listener);

@@ -12,6 +12,9 @@
 // authenticators); the others never see them, so a service that vouches for clients on one
 // listener cannot let them in on another.
 //
+// A client whose address the FailureBrake has banned is refused 0x8A Banned before any
+// step is asked; every refusal counts towards such a ban.
+//
 // Authorization: a client that the authenticator which let it in made a superuser
 // (AuthDecision::superuser: the password file's superusers, HTTP's and JWT's is_superuser)
 // is allowed everything; otherwise its own rules, then each authorizer in turn, the first
@@ -33,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/auth/failure_brake.hpp"
 #include "broker/auth/hooks.hpp"
 #include "broker/auth/source.hpp"
 
@@ -45,6 +49,8 @@ struct ChainSettings {
   // listeners.KIND.NAME.authenticators by listener id, as indexes into the authenticators
   // in chain order; a listener not named asks every authenticator.
   std::map<std::string, std::vector<std::size_t>, std::less<>> listener_authenticators;
+  // node.auth_failure_limit / _window / _ban: addresses that fail too often are banned.
+  FailureBrakeSettings failure_brake;
 };
 
 class AuthChain final : public AuthHooks {
@@ -79,6 +85,7 @@ class AuthChain final : public AuthHooks {
 
   const ChainSettings settings_;
   const bool allows_everything_;
+  FailureBrake brake_;
   std::atomic<StepsPtr> steps_;
   std::mutex reload_mutex_;
 };

@@ -158,6 +158,10 @@ std::shared_ptr<const Authorizer> authorizer(const AuthorizationSourceConfig& co
 std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
   ChainSettings settings;
   settings.no_match_allow = config.authorization_no_match_allow;
+  settings.failure_brake =
+      FailureBrakeSettings{.limit = config.auth_failure_limit,
+                           .window = std::chrono::milliseconds(config.auth_failure_window_ms),
+                           .ban = std::chrono::milliseconds(config.auth_failure_ban_ms)};
   HttpSteps http;
   std::vector<std::shared_ptr<const Authenticator>> authenticators;
   std::vector<std::string_view> names;  // of the enabled authenticators, in chain order

@@ -230,6 +230,11 @@ struct Config {
   std::uint64_t node_max_connections = 0;  // all listeners together; 0 = no limit
   // A failed authentication is answered this much later (brute-force brake); 0 = at once.
   std::uint32_t auth_failure_delay_ms = 1000;
+  // An address with this many failed authentications within the window is banned (0x8A)
+  // for auth_failure_ban; 0 = never.
+  std::uint32_t auth_failure_limit = 0;
+  std::uint32_t auth_failure_window_ms = 60'000;
+  std::uint32_t auth_failure_ban_ms = 300'000;
   // [log]
   std::string log_level = "info";  // trace, debug, info, warning, error, critical, off
 

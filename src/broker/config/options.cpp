@@ -190,6 +190,19 @@ constexpr std::array kOptions{
                                       "others), so a password guesser gets few tries a second. "
                                       "0 = refuse at once.",
                                       /*milliseconds=*/true),
+    number<&C::auth_failure_limit>(
+        T::integer, "node.auth_failure_limit", "0", 0, 1'000'000, restart,
+        "Failed authentications from one IP address within node.auth_failure_window that "
+        "ban it for node.auth_failure_ban: its clients are then refused 0x8A Banned (3.1.1: "
+        "5) without asking any authenticator. 0 = no bans. Clients behind one NAT share "
+        "an address: leave room for their retries."),
+    number<&C::auth_failure_window_ms>(T::duration, "node.auth_failure_window", "1m", 1000,
+                                       86'400'000, restart,
+                                       "The window node.auth_failure_limit counts failures in.",
+                                       /*milliseconds=*/true),
+    number<&C::auth_failure_ban_ms>(T::duration, "node.auth_failure_ban", "5m", 1000, 86'400'000,
+                                    restart, "How long a ban lasts.",
+                                    /*milliseconds=*/true),
     // [log]
     choice<&C::log_level, kLogLevels>("log.level", "info", reloadable,
                                       "Least severe level written to the log."),

@@ -126,6 +126,7 @@ void Broker::log_overload_counters() const {
       {"refused_topic_levels", &WorkerStats::refused_topic_levels},
       {"refused_topic_length", &WorkerStats::refused_topic_length},
       {"auth_failures", &WorkerStats::auth_failures},
+      {"refused_banned", &WorkerStats::refused_banned},
   };
   std::string line;
   for (const auto& [name, member] : counters) {

@@ -184,6 +184,30 @@ TEST(AuthChain, FromConfigFollowsListenerListsAndSkipsDisabledSteps) {
   EXPECT_FALSE(alice_in_the_field.superuser);
 }
 
+TEST(AuthChain, AnAddressThatFailsTooOftenIsBannedBeforeAnyStepIsAsked) {
+  int asked = 0;
+  ChainSettings settings;
+  settings.failure_brake = FailureBrakeSettings{.limit = 3};
+  AuthChain chain(settings, {std::make_shared<Fixed>(Verdict::deny, &asked)}, {});
+  auto from = [](const char* peer) {
+    ConnectRequest request = connect("u", "p");
+    request.peer_host = peer;
+    return request;
+  };
+  for (int i = 0; i < 3; ++i) {
+    // A new port each time: the address is what counts.
+    const AuthDecision d = ask(chain, from(("192.0.2.7:" + std::to_string(40000 + i)).c_str()));
+    EXPECT_EQ(d.reason, ReasonCode::bad_user_name_or_password);
+  }
+  EXPECT_EQ(asked, 3);
+  const AuthDecision banned = ask(chain, from("192.0.2.7:40009"));
+  EXPECT_FALSE(banned.allowed);
+  EXPECT_EQ(banned.reason, ReasonCode::banned);
+  EXPECT_EQ(asked, 3);  // the step was not asked
+  EXPECT_EQ(ask(chain, from("[::1]:1")).reason, ReasonCode::bad_user_name_or_password);
+  EXPECT_EQ(asked, 4);
+}
+
 TEST(AuthChain, PasswordFileAclFileAndNoMatch) {
   const std::string passwd =
       temp_file("alice:" + make_pbkdf2_hash("pw-a") + "\nroot:" + make_pbkdf2_hash("pw-r") + "\n");

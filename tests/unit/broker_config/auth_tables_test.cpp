@@ -229,7 +229,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "auth.password_file.superusers: superusers are users of a password file"},
         BadChain{"unknown_section_key", "[auth.http]\nurl = \"a\"\ntimeout = \"1s\"\n",
                  ":3: auth.http.timeout: unknown key"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    [](const auto& test) { return std::string(test.param.name); });
 
 TEST(AuthTables, RowsAreComplete) {
   auto check = [](const auto& rows) {
