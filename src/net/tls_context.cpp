@@ -24,6 +24,17 @@ std::string take_openssl_errors(std::string_view fallback) {
 
 namespace {
 
+// OpenSSL's pem_password_cb: the configured passphrase, or none (which fails the load).
+int key_password(char* buffer, int size, int /*rwflag*/, void* userdata) {
+  const auto* password = static_cast<const std::string*>(userdata);
+  if (password == nullptr || password->empty() ||
+      password->size() > static_cast<std::size_t>(size)) {
+    return 0;
+  }
+  password->copy(buffer, password->size());
+  return static_cast<int>(password->size());
+}
+
 // Splits EMQX-style cipher lists: names starting with "TLS_" are TLS 1.3 suites
 // (SSL_CTX_set_ciphersuites), the others TLS 1.2 ciphers (SSL_CTX_set_cipher_list),
 // each joined with ':' as OpenSSL wants them.
@@ -87,8 +98,15 @@ Expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::make(
   if (SSL_CTX_use_certificate_chain_file(raw, options.certfile.c_str()) != 1) {
     return fail("certfile " + options.certfile);
   }
-  if (SSL_CTX_use_PrivateKey_file(raw, options.keyfile.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return fail("keyfile " + options.keyfile);
+  // An encrypted key is opened with `password` only: OpenSSL's default would ask for a
+  // passphrase on the terminal, and a broker starting as a service would hang there.
+  SSL_CTX_set_default_passwd_cb(raw, &key_password);
+  SSL_CTX_set_default_passwd_cb_userdata(raw, const_cast<std::string*>(&options.password));
+  const int loaded = SSL_CTX_use_PrivateKey_file(raw, options.keyfile.c_str(), SSL_FILETYPE_PEM);
+  SSL_CTX_set_default_passwd_cb_userdata(raw, nullptr);  // `options` does not outlive make()
+  if (loaded != 1) {
+    return fail("keyfile " + options.keyfile +
+                (options.password.empty() ? " (an encrypted key needs password)" : ""));
   }
   if (SSL_CTX_check_private_key(raw) != 1) {
     return fail("keyfile " + options.keyfile + " does not belong to certfile " + options.certfile);

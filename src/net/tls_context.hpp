@@ -18,7 +18,8 @@ enum class TlsVersion { tls1_2, tls1_3 };
 
 struct TlsOptions {
   std::string certfile;      // PEM: the server certificate, then any intermediates (its chain)
-  std::string keyfile;       // PEM: its private key
+  std::string keyfile;       // PEM: its private key, encrypted or not
+  std::string password;      // the key's passphrase when it is encrypted
   std::string cacertfile;    // PEM: the CAs client certificates must chain to; "" = none
   bool verify_peer = false;  // ask for a client certificate and verify it
   bool fail_if_no_peer_cert = false;  // verify_peer: refuse a client that sends none

@@ -345,6 +345,27 @@ def test_start_up_error_names_the_file(cicada_binary, certs, tmp_path):
     assert 'peer_cert_as_username needs verify = "verify_peer"' in out.stderr.decode()
 
 
+def test_encrypted_key_with_its_password(start_broker, cicada_binary, certs, tmp_path):
+    """An encrypted keyfile opens with listeners.ssl.NAME.password; without it (or with a
+    wrong one) start-up stops with the file named, instead of asking on a terminal."""
+    encrypted = str(tmp_path / "server-encrypted.key")
+    subprocess.run(["openssl", "pkey", "-in", certs("server.key"), "-aes256", "-passout",
+                    "pass:s3cret pass", "-out", encrypted], check=True, capture_output=True)
+    with open(encrypted) as f:
+        assert "ENCRYPTED" in f.read()
+    b = start_broker(config=ssl_config(certs, keyfile=encrypted,
+                                       listener_extra='password = "s3cret pass"'))
+    round_trip(certs, b.ssl_port)
+    config = tmp_path / "c.toml"
+    for extra, hint in (("", " (an encrypted key needs password)"), ('password = "wrong"', "")):
+        config.write_text(ssl_config(certs, keyfile=encrypted, listener_extra=extra))
+        # stdin is closed: a broker waiting for a passphrase would fail this differently.
+        out = run([cicada_binary, "--config", str(config)], timeout=WAIT, stdin=b"")
+        assert out.returncode != 0
+        err = out.stderr.decode()
+        assert "listener ssl:default: keyfile %s%s" % (encrypted, hint) in err, err
+
+
 def test_cicada_tools_over_mutual_tls(start_broker, certs, client_tools):
     b = start_broker(config=ssl_config(certs, listener_extra=MUTUAL))
     args = tls_args(certs, b.ssl_port, client="alice")

@@ -56,6 +56,7 @@ struct TcpListenerConfig {
   // and 0.0.0.0:8084 there).
   std::string certfile;    // PEM server certificate, followed by its intermediates
   std::string keyfile;     // PEM private key
+  std::string password;    // keyfile's passphrase, when it is encrypted
   std::string cacertfile;  // PEM CAs that client certificates must chain to
   TlsVerify verify = TlsVerify::verify_none;
   bool fail_if_no_peer_cert = false;

@@ -275,6 +275,10 @@ constexpr std::array kTlsListenerOptions{
     text<&L::keyfile>("keyfile", "", 4096, restart,
                       "PEM file with the server certificate's private key (unencrypted); "
                       "its content is reread on SIGHUP. Required."),
+    text<&L::password>("password", "", 1024, restart,
+                       "Passphrase of an encrypted keyfile (EMQX's ssl_options.password); "
+                       "without it such a key stops start-up instead of asking on a terminal. "
+                       "--print-config shows it: keep the file private."),
     text<&L::cacertfile>("cacertfile", "", 4096, restart,
                          "PEM file with the CA certificates that client certificates must "
                          "chain to; its content is reread on SIGHUP. Required with verify_peer."),

@@ -9,6 +9,7 @@ namespace cicada::broker {
 net::TlsOptions tls_options(const TcpListenerConfig& config) {
   return {.certfile = config.certfile,
           .keyfile = config.keyfile,
+          .password = config.password,
           .cacertfile = config.cacertfile,
           .verify_peer = config.verify == TlsVerify::verify_peer,
           .fail_if_no_peer_cert = config.fail_if_no_peer_cert,
