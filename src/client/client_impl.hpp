@@ -164,6 +164,7 @@ class ClientImpl {
   std::uint16_t allocate_packet_id();
   void complete(std::list<Outgoing>::iterator it, PublishResult result);
   void drop_queued(Outgoing& out, Error error);
+  static Error expired_error(const Outgoing& out);
   // the file store (store.cpp)
   void open_store();
   void assign_packet_id(Outgoing& out);

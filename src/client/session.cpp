@@ -440,6 +440,13 @@ void ClientImpl::complete(std::list<Outgoing>::iterator it, PublishResult result
   pump_queue();
 }
 
+Error ClientImpl::expired_error(const Outgoing& out) {
+  return Error{ErrorKind::expired, ReasonCode::success,
+               "message expired waiting to be sent (Message Expiry Interval " +
+                   std::to_string(out.message.properties.message_expiry_interval.value_or(0)) +
+                   " s)"};
+}
+
 // A queued message that will not be sent. Its publish() learns why; one the file store
 // brought back from an earlier run has no caller left, so on_store_error hears of it.
 void ClientImpl::drop_queued(Outgoing& out, Error error) {
@@ -464,10 +471,7 @@ void ClientImpl::pump_queue() {
     // [MQTT-3.3.2-5]). Reported, not silently lost (STYLE.md 7). For a message from
     // the file store the interval counts from its publish() in the earlier process.
     if (remaining_expiry(out, std::chrono::steady_clock::now()) == 0u) {
-      drop_queued(
-          out, Error{ErrorKind::expired, ReasonCode::success,
-                     "message expired in the offline queue (Message Expiry Interval " +
-                         std::to_string(*out.message.properties.message_expiry_interval) + " s)"});
+      drop_queued(out, expired_error(out));
       continue;
     }
     assign_packet_id(out);

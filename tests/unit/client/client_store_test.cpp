@@ -291,6 +291,35 @@ TEST(ClientStore, MessageExpiryCountsFromTheFirstQueueing) {
   EXPECT_NE(problems[0].find("expired"), std::string::npos) << problems[0];
 }
 
+TEST(ClientStore, ExpiredInflightMessageIsDroppedWhenTheSessionIsGone) {
+  // The broker kept no session, so what was in flight would go out as a new message:
+  // with its interval over it is dropped like a queued one, and reported.
+  TempDir dir;
+  FakeBroker broker;
+  write_stored(dir, "0000000000000001.p5", expiring("sent-before", 10), 100s);
+  write_stored(dir, "0000000000000002.p6", expiring("sent-lately", 3600), 100s);
+  Client client(stored_options(broker, dir));
+  std::promise<std::string> reported;
+  client.on_store_error([&](const std::string& text) { reported.set_value(text); });
+  auto started = client.start();
+  auto conn = handshake(broker, codec::Connack{.session_present = false});
+  auto resent = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(resent);
+  EXPECT_EQ(resent->payload, "sent-lately");
+  EXPECT_FALSE(resent->dup);
+  ASSERT_TRUE(resent->properties.message_expiry_interval);
+  EXPECT_LE(*resent->properties.message_expiry_interval, 3500u);
+  conn.write(codec::Puback{.packet_id = resent->packet_id});
+  auto text = reported.get_future();
+  ASSERT_EQ(text.wait_for(wait_limit), std::future_status::ready);
+  const std::string problem = text.get();
+  EXPECT_NE(problem.find("0000000000000001.p5"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("expired"), std::string::npos) << problem;
+  auto drained = client.drain();
+  ASSERT_TRUE(ready(drained));
+  EXPECT_EQ(dir.files(), 0u);
+}
+
 TEST(ClientStore, NeedsAPersistentSession) {
   TempDir dir;
   FakeBroker broker;
