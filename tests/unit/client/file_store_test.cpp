@@ -1,4 +1,5 @@
-// The client's file store on its own: record encoding, state kept in file names,
+// The client's file store on its own: record encoding (with the time a message was
+// first queued, and records from before that time was kept), state kept in file names,
 // reopening, and crash leftovers (a truncated or damaged file, an unfinished .tmp)
 // skipped with a clear problem instead of a crash or a wrong message.
 #include "client/file_store.hpp"
