@@ -6,10 +6,11 @@ across two URIs."""
 import os
 import re
 import signal
+import subprocess
 
 import pytest
 
-from client_helpers import Mosquitto, Running, WAIT
+from client_helpers import Mosquitto, Running, WAIT, run, tool_env
 
 
 def example(cicada_binary, name):
@@ -68,8 +69,8 @@ def test_producer_and_consumer_survive_broker_restart(kind, session, cicada_bina
     try:
         consumer.wait_out(lambda l: "subscribed to test" in l)
         consumer.wait_out(lambda l: "received 'message" in l)
-        assert connected_lines(consumer) == [
-            l for l in connected_lines(consumer) if l.endswith("(session present: no)")]
+        first = connected_lines(consumer)
+        assert first and all(l.endswith("(session present: no)") for l in first), first
         if keeps_session:
             broker.wait_saved()  # the consumer's subscription is on disk before the kill
 
@@ -138,6 +139,25 @@ def test_consumer_restart_gets_what_was_published_while_it_was_away(kind, sessio
             assert returned.stop() == 0
         assert producer.stop() == 0
         broker.stop()
+
+
+@pytest.mark.parametrize("name", ["producer", "consumer"])
+def test_examples_explain_their_flags_and_refuse_bad_ones(name, cicada_binary):
+    path = example(cicada_binary, name)
+    shown = run([path, "--help"])
+    assert shown.returncode == 0
+    assert b"--session-expiry SECONDS" in shown.stdout and b"CICADA_SESSION_EXPIRY" in shown.stdout
+    for args, why in ((["--session-expiry", "soon"], b"--session-expiry needs a number of seconds"),
+                      (["--session-expiry", "4294967296"], b"needs a number of seconds"),
+                      (["--session-expiry"], b"--session-expiry needs a value"),
+                      (["--verbose"], b"unknown option '--verbose'")):
+        refused = run([path] + args)
+        assert refused.returncode == 2, (args, refused.stderr)
+        assert why in refused.stderr, (args, refused.stderr)
+    env = dict(tool_env(), CICADA_SESSION_EXPIRY="-5")
+    refused = subprocess.run([path], capture_output=True, env=env, timeout=WAIT)
+    assert refused.returncode == 2
+    assert b"CICADA_SESSION_EXPIRY needs a number of seconds" in refused.stderr
 
 
 def test_failover_across_two_server_uris(cicada_binary, start_broker):
