@@ -8,10 +8,13 @@ int main(int argc, char** argv) {
   using namespace cicada::client;
   using namespace std::chrono_literals;
   example::Signals signals;
-  auto s = example::settings(argc, argv, "consumer");
+  auto s = example::settings(argc, argv, "consumer",
+                             "The MQTT 101 consumer: subscribes to 'test' at QoS 1 on every "
+                             "connection and logs each message.");
   ClientOptions options;
   options.servers = s.servers();
   options.client_id = s.client_id;
+  example::apply_session(s, options);
   options.connect_timeout = 5s;
   options.backoff = {.min_delay = 3s, .max_delay = 9s, .initial_max_delay = 3s, .factor = 2.0};
   options.restore_subscriptions = false;  // we subscribe ourselves, in on_connection_up
@@ -21,7 +24,10 @@ int main(int argc, char** argv) {
                  m.topic.c_str());
   });
   client.on_connection_up([&](const ConnackInfo& c) {
-    example::log("connected to %s", c.uri.c_str());
+    // With a persistent session, "yes" means the broker kept the subscription and
+    // what was queued for us; "no" means it starts afresh (and we subscribe again).
+    example::log("connected to %s (session present: %s)", c.uri.c_str(),
+                 c.session_present ? "yes" : "no");
     auto r = client.subscribe("test", QoS::at_least_once).get();  // fine: not the I/O thread
     if (r.error)
       example::log("subscribe failed: %s", r.error.describe().c_str());

@@ -108,8 +108,9 @@ class ClientImpl {
     std::uint16_t packet_id = 0;
     bool released = false;        // QoS 2: PUBREC received, PUBREL sent
     std::uint64_t store_key = 0;  // its file in store_, 0: not stored
-    // When it was handed to the client (or read back from the file store): its Message
-    // Expiry Interval counts down from here.
+    // When it was handed to the client (for one read back from the file store, that
+    // time in the earlier process, see open_store()): its Message Expiry Interval
+    // counts down from here.
     std::chrono::steady_clock::time_point created = std::chrono::steady_clock::now();
   };
   // The Message Expiry Interval left (MQTT 5.0 3.3.2.3.3): nullopt when the message does
@@ -162,6 +163,8 @@ class ClientImpl {
   void send_unsubscribe(PendingUnsubscribe pending);
   std::uint16_t allocate_packet_id();
   void complete(std::list<Outgoing>::iterator it, PublishResult result);
+  void drop_queued(Outgoing& out, Error error);
+  static Error expired_error(const Outgoing& out);
   // the file store (store.cpp)
   void open_store();
   void assign_packet_id(Outgoing& out);

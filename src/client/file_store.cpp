@@ -148,19 +148,19 @@ Expected<std::unique_ptr<FileStore>, std::string> FileStore::open(const FileStor
     }
     max_key = std::max(max_key, parsed->key);
     auto data = read_file(path, std::size_t{1} << 31);
-    Expected<Message, std::string> message =
+    Expected<store::Record, std::string> record =
         data ? store::decode_record(*data)
-             : Expected<Message, std::string>(unexpected(data.error()));
-    if (!message) {
+             : Expected<store::Record, std::string>(unexpected(data.error()));
+    if (!record) {
       // Skipped, never sent half-read; kept aside for whoever wants to look at it.
       std::error_code ignored;
       fs::rename(it->path(), path + ".corrupt", ignored);
-      loaded.problems.push_back(path + ": " + message.error() + "; skipped (renamed to .corrupt)");
+      loaded.problems.push_back(path + ": " + record.error() + "; skipped (renamed to .corrupt)");
       continue;
     }
-    store->bytes_ += charge(*message);
-    loaded.messages.push_back(
-        {parsed->key, std::move(*message), parsed->packet_id, parsed->released});
+    store->bytes_ += charge(record->message);
+    loaded.messages.push_back({parsed->key, std::move(record->message), parsed->packet_id,
+                               parsed->released, record->queued_at});
   }
   if (ec) return unexpected("cannot list " + directory + ": " + ec.message());
   std::sort(loaded.messages.begin(), loaded.messages.end(),
@@ -169,7 +169,8 @@ Expected<std::unique_ptr<FileStore>, std::string> FileStore::open(const FileStor
   return store;
 }
 
-Expected<std::uint64_t, std::string> FileStore::add(const Message& message) {
+Expected<std::uint64_t, std::string> FileStore::add(const Message& message,
+                                                    std::uint64_t queued_at) {
   const std::size_t size = charge(message);
   // Bounded (STYLE.md 7): reserve first, so concurrent callers cannot overshoot.
   const std::size_t before = bytes_.fetch_add(size, std::memory_order_relaxed);
@@ -178,7 +179,7 @@ Expected<std::uint64_t, std::string> FileStore::add(const Message& message) {
     return unexpected("file store full (" + std::to_string(options_.max_bytes) + " bytes)");
   }
   const std::uint64_t key = next_key_.fetch_add(1, std::memory_order_relaxed);
-  const std::string record = store::encode_record(message);
+  const std::string record = store::encode_record(message, queued_at);
   const std::string final_path = directory_ + "/" + file_name(key, 0, false);
   const std::string temp_path = final_path.substr(0, final_path.size() - 2) + ".tmp";
   auto fail = [&](std::string why) {

@@ -8,7 +8,8 @@
 //   <seq>.p<id>      sent as PUBLISH with packet id <id>, not yet acknowledged
 //   <seq>.r<id>      QoS 2: PUBREC received, PUBREL sent (waiting for PUBCOMP)
 // New files are written as <seq>.tmp and renamed, so a crash mid-write leaves a .tmp
-// (deleted on open), never a half-written .q. A file that still does not decode
+// (deleted on open), never a half-written .q. Each file also keeps the time it was
+// first queued, so Message Expiry counts across restarts. A file that still does not decode
 // (cut short by a power loss, damaged) is renamed to <name>.corrupt and reported.
 //
 // Thread-safety: add() may be called from any thread at the same time as the others
@@ -19,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +38,9 @@ class FileStore {
     Message message;
     std::uint16_t packet_id = 0;  // 0: queued, not yet sent
     bool released = false;        // QoS 2 PUBREL state
+    // Unix seconds when publish() accepted it (see store_record.hpp); nullopt for a
+    // file from before the time was kept.
+    std::optional<std::uint64_t> queued_at;
   };
   struct Loaded {
     std::vector<Stored> messages;       // in publish order
@@ -47,8 +52,9 @@ class FileStore {
                                                                 std::string_view client_id,
                                                                 Loaded& loaded);
 
-  // Writes a new message file; its key, or why it could not (disk error, max_bytes).
-  Expected<std::uint64_t, std::string> add(const Message& message);
+  // Writes a new message file, stamped with `queued_at` (unix seconds, the caller's
+  // wall clock); its key, or why it could not (disk error, max_bytes).
+  Expected<std::uint64_t, std::string> add(const Message& message, std::uint64_t queued_at);
   // State changes; failures are returned, the message stays sent from memory.
   Expected<void, std::string> sent(std::uint64_t key, std::uint16_t old_id, std::uint16_t new_id);
   Expected<void, std::string> released(std::uint64_t key, std::uint16_t packet_id);

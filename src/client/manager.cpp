@@ -308,8 +308,11 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
   if (!connack.session_present) {
     // The broker kept nothing: QoS 2 ids it has not released are forgotten on both
     // sides, and a QoS 2 message it already acknowledged with PUBREC is complete (it
-    // was accepted). Other in-flight messages go out again as new messages.
+    // was accepted). Other in-flight messages go out again as new messages, so one
+    // whose Message Expiry Interval ran out meanwhile (while disconnected, or in the
+    // file store across a restart) is dropped as a queued one is [MQTT-3.3.2-5].
     inbound_qos2_.clear();
+    const auto now = std::chrono::steady_clock::now();
     for (auto it = inflight_.begin(); it != inflight_.end();) {
       auto current = it++;
       if (current->released) {
@@ -318,6 +321,11 @@ void ClientImpl::begin_session(const std::shared_ptr<Connection>& conn,
         ids_in_use_.erase(current->packet_id);
         inflight_.erase(current);
         if (done) done({Error{}, ReasonCode::success});
+      } else if (remaining_expiry(*current, now) == 0u) {
+        ids_in_use_.erase(current->packet_id);
+        Outgoing out = std::move(*current);
+        inflight_.erase(current);
+        drop_queued(out, expired_error(out));
       }
     }
   }

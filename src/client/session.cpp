@@ -7,6 +7,7 @@
 #include <cicada/topic/topic.hpp>
 
 #include "client_impl.hpp"
+#include "store_record.hpp"
 
 namespace cicada::client {
 
@@ -439,6 +440,23 @@ void ClientImpl::complete(std::list<Outgoing>::iterator it, PublishResult result
   pump_queue();
 }
 
+Error ClientImpl::expired_error(const Outgoing& out) {
+  return Error{ErrorKind::expired, ReasonCode::success,
+               "message expired waiting to be sent (Message Expiry Interval " +
+                   std::to_string(out.message.properties.message_expiry_interval.value_or(0)) +
+                   " s)"};
+}
+
+// A queued message that will not be sent. Its publish() learns why; one the file store
+// brought back from an earlier run has no caller left, so on_store_error hears of it.
+void ClientImpl::drop_queued(Outgoing& out, Error error) {
+  if (!out.done && out.store_key != 0)
+    store_problem("stored message " + FileStore::file_name(out.store_key, out.packet_id, false) +
+                  " to '" + out.message.topic + "' dropped: " + error.describe());
+  forget_stored(out);
+  if (out.done) out.done({std::move(error), ReasonCode::success});
+}
+
 // Receive Maximum: at most that many QoS 1/2 PUBLISH unacknowledged [MQTT-4.9.0-2].
 void ClientImpl::pump_queue() {
   while (conn_ && conn_->open && ready_ && !queue_.empty() &&
@@ -446,20 +464,14 @@ void ClientImpl::pump_queue() {
     Outgoing out = std::move(queue_.front());
     queue_.pop_front();
     if (Error e = check_publish(out.message)) {
-      forget_stored(out);
-      if (out.done) out.done({std::move(e), ReasonCode::success});
+      drop_queued(out, std::move(e));
       continue;
     }
     // Never sent and its interval over: not worth sending (a broker would drop it too,
-    // [MQTT-3.3.2-5]). Reported, not silently lost (STYLE.md 7).
+    // [MQTT-3.3.2-5]). Reported, not silently lost (STYLE.md 7). For a message from
+    // the file store the interval counts from its publish() in the earlier process.
     if (remaining_expiry(out, std::chrono::steady_clock::now()) == 0u) {
-      forget_stored(out);
-      if (out.done)
-        out.done(
-            {Error{ErrorKind::expired, ReasonCode::success,
-                   "message expired in the offline queue (Message Expiry Interval " +
-                       std::to_string(*out.message.properties.message_expiry_interval) + " s)"},
-             ReasonCode::success});
+      drop_queued(out, expired_error(out));
       continue;
     }
     assign_packet_id(out);
@@ -505,7 +517,8 @@ void ClientImpl::publish(Message message, std::function<void(PublishResult)> don
     // Written here, on the caller's thread, before publish() returns: the I/O thread
     // never waits for the disk, and a message publish() accepted is on disk.
     if (Error e = check_message(message)) return done({std::move(e), ReasonCode::success});
-    auto stored = store_->add(message);
+    // Wall clock, not steady: the next process reading the file counts from it.
+    auto stored = store_->add(message, store::unix_seconds(std::chrono::system_clock::now()));
     if (!stored) {
       const bool full = stored.error().starts_with("file store full");
       return done({Error{full ? ErrorKind::queue_full : ErrorKind::store_failed,

@@ -2,9 +2,12 @@
 // list and offline queue at construction, and keeping each message's file in step
 // with its state. I/O thread only, except open_store() (constructor, before the
 // threads run).
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <chrono>
 
 #include "client_impl.hpp"
+#include "store_record.hpp"
 
 namespace cicada::client {
 
@@ -31,8 +34,17 @@ void ClientImpl::open_store() {
   store_problems_ = std::move(loaded.problems);
   // In flight first, in publish order, with their packet ids, so the CONNACK
   // re-sends them as a resumed session expects [MQTT-4.4.0-1]; then the queue.
+  // [MQTT-3.3.2-6] the Message Expiry Interval counts from when publish() accepted the
+  // message, in the process that wrote the file: the wall-clock time it has waited
+  // since is moved onto the steady clock remaining_expiry() reads. Bounded by the
+  // largest interval there is, so a far-off time cannot overflow the clock.
+  const auto now_unix = store::unix_seconds(std::chrono::system_clock::now());
+  const auto now = std::chrono::steady_clock::now();
   for (auto& stored : loaded.messages) {
     Outgoing out{std::move(stored.message), {}, stored.packet_id, stored.released, stored.key};
+    const std::uint64_t waited =
+        std::min<std::uint64_t>(store::seconds_waited(stored.queued_at, now_unix), 0xFFFFFFFFu);
+    out.created = now - std::chrono::seconds(waited);
     if (stored.packet_id != 0 && ids_in_use_.insert(stored.packet_id).second) {
       inflight_.push_back(std::move(out));
     } else {

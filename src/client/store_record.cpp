@@ -32,6 +32,11 @@ void put_u32(std::string& out, std::uint32_t v) {
     out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
 }
 
+void put_u64(std::string& out, std::uint64_t v) {
+  for (unsigned i = 0; i < 8; ++i)
+    out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+
 void put_string(std::string& out, std::string_view s) {
   put_u32(out, static_cast<std::uint32_t>(s.size()));
   out.append(s);
@@ -52,6 +57,13 @@ class Reader {
     for (std::size_t i = 0; i < 4; ++i)
       v |= static_cast<std::uint32_t>(static_cast<std::uint8_t>(bytes_[i])) << (8 * i);
     bytes_.remove_prefix(4);
+    return true;
+  }
+  bool u64(std::uint64_t& v) {
+    std::uint32_t low = 0;
+    std::uint32_t high = 0;
+    if (!u32(low) || !u32(high)) return false;
+    v = (std::uint64_t{high} << 32) | low;
     return true;
   }
   bool string(std::string& s) {
@@ -76,10 +88,21 @@ std::uint32_t crc32(std::string_view bytes) noexcept {
   return c ^ 0xFFFFFFFFu;
 }
 
-std::string encode_record(const Message& m) {
+std::uint64_t unix_seconds(std::chrono::system_clock::time_point t) noexcept {
+  const auto s = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+  return s > 0 ? static_cast<std::uint64_t>(s) : 0;
+}
+
+std::uint64_t seconds_waited(std::optional<std::uint64_t> queued_at, std::uint64_t now) noexcept {
+  if (!queued_at || *queued_at >= now) return 0;
+  return now - *queued_at;
+}
+
+std::string encode_record(const Message& m, std::uint64_t queued_at) {
   const auto& p = m.properties;
   std::string body;
-  body.reserve(m.topic.size() + m.payload.size() + 32);
+  body.reserve(m.topic.size() + m.payload.size() + 40);
+  put_u64(body, queued_at);
   body.push_back(static_cast<char>(m.qos));
   std::uint8_t flags = 0;
   if (m.retain) flags |= flag_retain;
@@ -110,10 +133,12 @@ std::string encode_record(const Message& m) {
   return out;
 }
 
-Expected<Message, std::string> decode_record(std::string_view bytes) {
+Expected<Record, std::string> decode_record(std::string_view bytes) {
   if (bytes.size() < record_magic.size())
     return unexpected(std::string("truncated: ") + std::to_string(bytes.size()) + " bytes");
-  if (bytes.substr(0, record_magic.size()) != record_magic)
+  const std::string_view magic = bytes.substr(0, record_magic.size());
+  const bool has_time = magic == record_magic;
+  if (!has_time && magic != record_magic_v1)
     return unexpected(std::string("bad magic (not a Cicada message file)"));
   Reader header(bytes.substr(record_magic.size()));
   std::uint32_t length = 0;
@@ -130,12 +155,18 @@ Expected<Message, std::string> decode_record(std::string_view bytes) {
   (void)tail.u32(stored_crc);
   if (stored_crc != crc32(body)) return unexpected(std::string("checksum mismatch"));
 
-  Message m;
+  Record record;
+  Message& m = record.message;
   MessageProperties& p = m.properties;
   Reader r(body);
   std::uint8_t qos = 0;
   std::uint8_t flags = 0;
   auto bad = [] { return unexpected(std::string("malformed body")); };
+  if (has_time) {
+    std::uint64_t queued_at = 0;
+    if (!r.u64(queued_at)) return bad();
+    record.queued_at = queued_at;
+  }
   if (!r.u8(qos) || !r.u8(flags)) return bad();
   if (qos < 1 || qos > 2) return unexpected("bad QoS " + std::to_string(qos));
   m.qos = static_cast<QoS>(qos);
@@ -171,7 +202,7 @@ Expected<Message, std::string> decode_record(std::string_view bytes) {
     p.user_properties.emplace_back(std::move(name), std::move(value));
   }
   if (!r.empty()) return bad();
-  return m;
+  return record;
 }
 
 }  // namespace cicada::client::store

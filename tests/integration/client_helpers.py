@@ -42,16 +42,24 @@ def wait_port(port, timeout=WAIT):
 class Mosquitto:
     """mosquitto listening on 127.0.0.1:port, anonymous access allowed. `listeners`
     adds more: a list of (port, config lines) pairs, e.g. a TLS or WebSocket listener.
-    `env`: the broker's environment (e.g. OPENSSL_CONF)."""
+    `env`: the broker's environment (e.g. OPENSSL_CONF). `persistence`: a directory
+    (a test's tmp_path) where it saves sessions and queued messages every second, so
+    they survive even a SIGKILL once a save has happened (see wait_saved)."""
 
-    def __init__(self, port=None, listeners=(), env=None):
+    def __init__(self, port=None, listeners=(), env=None, persistence=None):
         self.port = port or free_port()
+        self.persistence = persistence
         fd, self.config = tempfile.mkstemp(prefix="mosquitto-", suffix=".conf")
         with os.fdopen(fd, "w") as f:
             # Run as ourselves: as root mosquitto would switch to the `mosquitto` user,
             # which cannot read keys in a test's private tmp_path.
             f.write("user %s\n" % getpass.getuser())
             f.write("per_listener_settings false\nallow_anonymous true\n")
+            if persistence:
+                # Time-based saves (autosave_on_changes false): every second, so the test
+                # can wait for one that began after a change of its own.
+                f.write("persistence true\npersistence_location %s/\nautosave_interval 1\n"
+                        % persistence)
             f.write("listener %d 127.0.0.1\n" % self.port)
             for extra_port, lines in listeners:
                 f.write("listener %d 127.0.0.1\n%s\n" % (extra_port, lines))
@@ -60,6 +68,32 @@ class Mosquitto:
         wait_port(self.port)
         for extra_port, _ in listeners:
             wait_port(extra_port)
+
+    def wait_saved(self, timeout=WAIT):
+        """With `persistence`: returns once a save that began after this call is on disk.
+        Each save writes mosquitto.db.new and renames it over mosquitto.db, so every save
+        gives the file a new inode; the second new inode seen after the call belongs to
+        a save that started after it."""
+        path = os.path.join(self.persistence, "mosquitto.db")
+
+        def inode():
+            try:
+                return os.stat(path).st_ino
+            except FileNotFoundError:
+                return None
+
+        seen = inode()
+        changes = 0
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            now = inode()
+            if now is not None and now != seen:
+                seen = now
+                changes += 1
+                if changes == 2:
+                    return
+            time.sleep(0.05)
+        raise AssertionError("mosquitto did not save to %s" % path)
 
     def stop(self, sig=signal.SIGTERM):
         if self.process.poll() is None:

@@ -61,8 +61,10 @@ class Client {
   void on_reconnecting(std::function<void(std::uint32_t attempt, const std::string& uri)> callback);
 
   // With ClientOptions::store: a stored message file that could not be read (it is
-  // skipped and renamed *.corrupt) or a state change that could not be written. Run
-  // on the callback thread; set it before start(), which reports what opening found.
+  // skipped and renamed *.corrupt), a state change that could not be written, or a
+  // message an earlier run stored that is dropped unsent (its Message Expiry Interval
+  // ran out: "stored message <file> to '<topic>' dropped: expired: ..."). Run on the
+  // callback thread; set it before start(), which reports what opening found.
   void on_store_error(std::function<void(const std::string&)> callback);
 
   // Inbound routing (see router.hpp); may be changed at any time.

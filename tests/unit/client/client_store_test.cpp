@@ -1,7 +1,8 @@
 // The client with its file store against a scripted broker: messages in flight and
 // queued when one Client goes away are sent by the next Client with the same client id
 // (in flight first, same packet ids, DUP on a resumed session; PUBREL for QoS 2 past
-// PUBREC), and a damaged file is reported and skipped.
+// PUBREC), a damaged file is reported and skipped, and a stored message's Message
+// Expiry Interval counts from when it was first queued, in the earlier process.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -10,9 +11,11 @@
 #include <fstream>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include <cicada/client/client.hpp>
 
+#include "client/store_record.hpp"
 #include "fake_broker.hpp"
 
 namespace cicada::client {
@@ -208,6 +211,113 @@ TEST(ClientStore, DamagedFileIsReportedAndTheRestSent) {
   std::lock_guard lock(mutex);
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_NE(problems[0].find("truncated"), std::string::npos) << problems[0];
+}
+
+// A message file as an earlier process would have left it, queued `age` seconds ago.
+void write_stored(const TempDir& dir, const std::string& name, const Message& m,
+                  std::chrono::seconds age) {
+  const fs::path client_dir = dir.path / "store-unit";
+  fs::create_directories(client_dir);
+  const auto queued = store::unix_seconds(std::chrono::system_clock::now() - age);
+  std::ofstream(client_dir / name, std::ios::binary) << store::encode_record(m, queued);
+}
+
+Message expiring(std::string payload, std::uint32_t interval) {
+  Message m{.topic = "exp", .payload = std::move(payload), .qos = QoS::at_least_once};
+  m.properties.message_expiry_interval = interval;
+  return m;
+}
+
+TEST(ClientStore, MessageExpiryCountsFromTheFirstQueueing) {
+  TempDir dir;
+  FakeBroker broker;
+  // Queued 100 s ago by a process that was killed: a 10 s interval has run out, a
+  // 3600 s one has about 3500 s left. The in-flight one had been sent already, so it
+  // is re-sent like any resend whose interval ran out: with 1 s [MQTT-3.3.2-5].
+  write_stored(dir, "0000000000000001.p5", expiring("sent-before", 10), 100s);
+  write_stored(dir, "0000000000000002.q", expiring("too-old", 10), 100s);
+  write_stored(dir, "0000000000000003.q", expiring("still-good", 3600), 100s);
+  write_stored(dir, "0000000000000004.q", expiring("fresh", 3600), 0s);
+
+  Client client(stored_options(broker, dir));
+  std::mutex mutex;
+  std::vector<std::string> problems;
+  client.on_store_error([&](const std::string& text) {
+    std::lock_guard lock(mutex);
+    problems.push_back(text);
+  });
+  auto started = client.start();
+  auto conn = handshake(broker, codec::Connack{.session_present = true});
+  auto resent = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(resent);
+  EXPECT_EQ(resent->payload, "sent-before");
+  EXPECT_TRUE(resent->dup);
+  EXPECT_EQ(resent->packet_id, 5);
+  EXPECT_EQ(resent->properties.message_expiry_interval, 1u);
+  conn.write(codec::Puback{.packet_id = 5});
+
+  // [MQTT-3.3.2-6] what is left of the interval; 100 s of slack for a slow machine
+  // between writing the files and sending them.
+  auto good = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(good);
+  EXPECT_EQ(good->payload, "still-good") << "the expired message must not be sent";
+  ASSERT_TRUE(good->properties.message_expiry_interval);
+  EXPECT_LE(*good->properties.message_expiry_interval, 3500u);
+  EXPECT_GE(*good->properties.message_expiry_interval, 3400u);
+  conn.write(codec::Puback{.packet_id = good->packet_id});
+  auto fresh = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->payload, "fresh");
+  ASSERT_TRUE(fresh->properties.message_expiry_interval);
+  EXPECT_GT(*fresh->properties.message_expiry_interval, 3500u);
+  conn.write(codec::Puback{.packet_id = fresh->packet_id});
+
+  ASSERT_TRUE(ready(started));
+  auto drained = client.drain();
+  ASSERT_TRUE(ready(drained));
+  EXPECT_EQ(dir.files(), 0u) << "the expired message's file is gone too";
+  // Reported on the callback thread, after the drop that the drain waited for.
+  const auto deadline = std::chrono::steady_clock::now() + wait_limit;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex);
+      if (!problems.empty() || std::chrono::steady_clock::now() > deadline) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("0000000000000002.q"), std::string::npos) << problems[0];
+  EXPECT_NE(problems[0].find("expired"), std::string::npos) << problems[0];
+}
+
+TEST(ClientStore, ExpiredInflightMessageIsDroppedWhenTheSessionIsGone) {
+  // The broker kept no session, so what was in flight would go out as a new message:
+  // with its interval over it is dropped like a queued one, and reported.
+  TempDir dir;
+  FakeBroker broker;
+  write_stored(dir, "0000000000000001.p5", expiring("sent-before", 10), 100s);
+  write_stored(dir, "0000000000000002.p6", expiring("sent-lately", 3600), 100s);
+  Client client(stored_options(broker, dir));
+  std::promise<std::string> reported;
+  client.on_store_error([&](const std::string& text) { reported.set_value(text); });
+  auto started = client.start();
+  auto conn = handshake(broker, codec::Connack{.session_present = false});
+  auto resent = conn.read_as<codec::Publish>();
+  ASSERT_TRUE(resent);
+  EXPECT_EQ(resent->payload, "sent-lately");
+  EXPECT_FALSE(resent->dup);
+  ASSERT_TRUE(resent->properties.message_expiry_interval);
+  EXPECT_LE(*resent->properties.message_expiry_interval, 3500u);
+  conn.write(codec::Puback{.packet_id = resent->packet_id});
+  auto text = reported.get_future();
+  ASSERT_EQ(text.wait_for(wait_limit), std::future_status::ready);
+  const std::string problem = text.get();
+  EXPECT_NE(problem.find("0000000000000001.p5"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("expired"), std::string::npos) << problem;
+  auto drained = client.drain();
+  ASSERT_TRUE(ready(drained));
+  EXPECT_EQ(dir.files(), 0u);
 }
 
 TEST(ClientStore, NeedsAPersistentSession) {
