@@ -185,7 +185,6 @@ def test_pub_mqtt5_properties_reach_a_paho_subscriber(broker, client_tools):
     """-D publish ... properties arrive as the subscriber sees them (paho, MQTT 5)."""
     from mqtt_helpers import PahoClient
     sub = PahoClient(broker.port)
-    sub.connect()
     sub.subscribe("props/t", qos=1)
     result = run([client_tools["cicada-pub"], "-p", str(broker.port), "-V", "5", "-q", "1",
                   "-t", "props/t", "-m", "{}",

@@ -11,7 +11,6 @@ from test_client_tools import MOSQUITTO_SUB, any_broker, messages, start_sub  # 
 def test_will_properties_reach_a_paho_subscriber(any_broker, client_tools):
     """-D will ... ends up on the Will as the broker publishes it [MQTT-3.1.3-10]."""
     watcher = PahoClient(any_broker)
-    watcher.connect()
     watcher.subscribe("will/props", qos=1)
     doomed = start_sub([client_tools["cicada-sub"], "-p", str(any_broker), "-V", "5", "-t", "x",
                         "-k", "5", "--will-topic", "will/props", "--will-payload", "gone",
@@ -55,8 +54,7 @@ def test_maximum_packet_size_keeps_larger_messages_away(any_broker, client_tools
     # subscriber nothing more at QoS 1 (its in-flight slot stays taken).
     sub = start_sub([binary, "-p", str(any_broker), "-V", "5", "-t", "mps/t", "-q", "0", "-v",
                      "-C", "1", "-D", "connect", "maximum-packet-size", "200"])
-    publisher = PahoClient(any_broker)
-    publisher.connect()
+    publisher = PahoClient(any_broker)  # connected: a second connect() raced the first
     publisher.publish("mps/t", b"x" * 1000, qos=1)  # over 200 bytes: dropped
     publisher.publish("mps/t", b"small", qos=1)  # in order after it [MQTT-4.6.0-5]
     assert sub.process.wait(timeout=30) == 0
