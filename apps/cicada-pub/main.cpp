@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   auto started = client.start().get();
   if (started.error) {
     report(o, started.error.describe());
-    return tools::connect_failure_exit_code(started.error);
+    return tools::connect_failure_exit_code(started.error, o.version);
   }
   if (o.debug)
     std::fprintf(stderr, "Connected to %s (MQTT %s, session present %d)\n",

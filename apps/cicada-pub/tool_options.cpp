@@ -124,6 +124,16 @@ std::string parse_connect_property(std::string_view property, std::string_view f
     if (!parse_number(first, v, std::uint16_t{0}, std::uint16_t{65535}))
       return where + ": invalid value";
     o.topic_alias_maximum = v;
+  } else if (property == "request-problem-information" ||
+             property == "request-response-information") {
+    std::uint8_t v = 0;  // 0 or 1; anything else is a Protocol Error (3.1.2.11.7, 3.1.2.11.6)
+    if (!parse_number(first, v, std::uint8_t{0}, std::uint8_t{1})) return where + ": invalid value";
+    (property == "request-problem-information" ? o.request_problem_information
+                                               : o.request_response_information) = v == 1;
+  } else if (property == "authentication-method") {
+    o.authentication_method = std::string(first);
+  } else if (property == "authentication-data") {
+    o.authentication_data = std::string(first);
   } else {
     return where + " is not supported yet.";
   }
@@ -427,6 +437,9 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv) {
     return fail("--store with MQTT v5 needs a session expiry interval: add -x seconds.");
   if (o.properties_given && o.version != client::ProtocolVersion::v5)
     return fail("-D given but not using MQTT v5 (add -V 5).");
+  // Authentication Data without a method is a Protocol Error (MQTT 5.0 3.1.2.11.10).
+  if (o.authentication_data && !o.authentication_method)
+    return fail("-D connect authentication-data needs -D connect authentication-method.");
   if (o.session_expiry && o.version != client::ProtocolVersion::v5 && *o.session_expiry != 0)
     return fail("Session expiry interval (-x) needs MQTT v5 (-V 5).");
   if (will_payload || will_qos || will_retain) {
@@ -492,9 +505,16 @@ void print_help(Tool tool) {
       "-L also takes mqtts://, ws:// and wss:// URLs (WebSocket path /mqtt).\n");
 }
 
-int connect_failure_exit_code(const client::Error& error) {
+int connect_failure_exit_code(const client::Error& error, client::ProtocolVersion version) {
   constexpr int mosq_err_tls = 8;
-  return error.kind == client::ErrorKind::tls_failed ? mosq_err_tls : 1;
+  if (error.kind == client::ErrorKind::tls_failed) return mosq_err_tls;
+  if (error.kind == client::ErrorKind::connect_failed && codec::is_error(error.reason) &&
+      error.reason != client::ReasonCode::protocol_error) {
+    // A refusing CONNACK (a protocol error of our own making has no CONNACK code).
+    if (version == client::ProtocolVersion::v5) return static_cast<int>(error.reason);
+    return static_cast<int>(codec::to_connect_return_code(error.reason));
+  }
+  return 1;
 }
 
 client::ClientOptions client_options(const ToolOptions& o) {
@@ -535,6 +555,16 @@ client::ClientOptions client_options(const ToolOptions& o) {
   if (o.receive_maximum) c.receive_maximum = *o.receive_maximum;
   if (o.maximum_packet_size) c.maximum_packet_size = *o.maximum_packet_size;
   if (o.topic_alias_maximum) c.topic_alias_maximum = *o.topic_alias_maximum;
+  if (o.request_problem_information) c.request_problem_information = *o.request_problem_information;
+  if (o.request_response_information)
+    c.request_response_information = *o.request_response_information;
+  if (o.authentication_method) {
+    // The method and its first data go in CONNECT, as with mosquitto_pub; a command line
+    // cannot answer a challenge, so a broker that sends one gets a closed connection.
+    c.enhanced_auth = client::EnhancedAuth{
+        .method = *o.authentication_method,
+        .initial_data = [data = o.authentication_data.value_or("")] { return data; }};
+  }
   c.retry_initial_connect = false;
   if (o.store) {
     c.store.directory = *o.store;

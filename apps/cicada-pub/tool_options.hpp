@@ -44,6 +44,10 @@ struct ToolOptions {
   std::optional<std::uint16_t> receive_maximum;          // -D connect receive-maximum
   std::optional<std::uint32_t> maximum_packet_size;      // -D connect maximum-packet-size
   std::optional<std::uint16_t> topic_alias_maximum;      // -D connect topic-alias-maximum
+  std::optional<bool> request_problem_information;       // -D connect request-problem-...
+  std::optional<bool> request_response_information;      // -D connect request-response-...
+  std::optional<std::string> authentication_method;      // -D connect authentication-method
+  std::optional<std::string> authentication_data;        // -D connect authentication-data
   client::MessageProperties will_properties;             // -D will (with --will-topic)
   std::optional<std::uint32_t> will_delay;               // -D will will-delay-interval
   client::SubscribeProperties subscribe_properties;      // -D subscribe (cicada-sub)
@@ -83,9 +87,10 @@ ParseOutcome parse_tool_options(Tool tool, int argc, char** argv);
 void print_usage_error(Tool tool, const std::string& error, bool quiet);
 void print_help(Tool tool);
 
-// The exit code for a client that could not connect: 8 (MOSQ_ERR_TLS) for a failed
-// TLS handshake, as mosquitto_pub/sub exit then, else 1.
-int connect_failure_exit_code(const client::Error& error);
+// The exit code for a client that could not connect, as mosquitto_pub/sub exit: the
+// CONNACK's refusal code when the broker refused (MQTT 5: its reason code, 0x87 -> 135;
+// 3.1.1: its return code, 1..5), 8 (MOSQ_ERR_TLS) for a failed TLS handshake, else 1.
+int connect_failure_exit_code(const client::Error& error, client::ProtocolVersion version);
 
 // The client options the flags describe.
 client::ClientOptions client_options(const ToolOptions& options);

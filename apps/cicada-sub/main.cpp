@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
   auto started = client.start().get();
   if (started.error) {
     if (!o.quiet) std::fprintf(stderr, "Error: %s\n", started.error.describe().c_str());
-    return tools::connect_failure_exit_code(started.error);
+    return tools::connect_failure_exit_code(started.error, o.version);
   }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout.value_or(0));

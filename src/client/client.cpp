@@ -84,6 +84,12 @@ std::future<UnsubscribeResult> Client::unsubscribe(std::vector<std::string> filt
   return std::move(future);
 }
 
+std::future<Error> Client::reauthenticate() {
+  auto [done, future] = promised<Error>();
+  impl_->reauthenticate(std::move(done));
+  return std::move(future);
+}
+
 std::future<void> Client::disconnect(ReasonCode reason) {
   return impl_->disconnect(reason, {});
 }

@@ -70,6 +70,9 @@ struct Connection {
   };
   std::deque<InboundAck> pending_acks;
   std::vector<std::shared_ptr<std::promise<void>>> closed_promises;  // disconnect() waiters
+  // Client::reauthenticate() under way: completed by the broker's AUTH 0x00, or with the
+  // error that ends the connection.
+  std::function<void(Error)> reauthenticating;
 };
 
 Error check_message(const Message& message);  // topic and QoS, any thread
@@ -91,6 +94,7 @@ class ClientImpl {
   void ack(std::uint16_t packet_id, QoS qos, std::uint64_t connection);
   std::future<void> disconnect(ReasonCode reason, DisconnectProperties properties);
   std::future<void> drain();
+  void reauthenticate(std::function<void(Error)> done);
   bool connected() const noexcept { return connected_.load(std::memory_order_acquire); }
   asio::any_io_executor callback_executor() { return callbacks_.get_executor(); }
 
@@ -152,6 +156,11 @@ class ClientImpl {
   void keep_alive(const std::shared_ptr<Connection>& conn);
   void close(const std::shared_ptr<Connection>& conn, Error error);
   void handle(const std::shared_ptr<Connection>& conn, codec::ParsedPacket parsed);
+  // Enhanced authentication (enhanced_auth.cpp): our answer to a challenge, the AUTH
+  // packet carrying it, and a broker's AUTH during a re-authentication.
+  Expected<std::string, std::string> answer_challenge(const codec::Auth& auth);
+  codec::Auth auth_packet(ReasonCode reason, const std::string& data) const;
+  void on_auth(const std::shared_ptr<Connection>& conn, const codec::Auth& auth);
   void on_publish(const codec::Publish& publish, const SharedBuffer& owner);
   void protocol_violation(ReasonCode reason, std::string why);
   void deliver(ReceivedMessage message);

@@ -49,6 +49,9 @@ ConnackInfo connack_info(const codec::Connack& connack, ProtocolVersion version,
   if (p.subscription_identifier_available)
     info.subscription_identifiers_available = *p.subscription_identifier_available != 0;
   info.server_keep_alive = p.server_keep_alive;
+  if (p.response_information) info.response_information = std::string(*p.response_information);
+  if (p.server_reference) info.server_reference = std::string(*p.server_reference);
+  if (p.authentication_data) info.authentication_data = std::string(*p.authentication_data);
   return info;
 }
 
@@ -255,6 +258,14 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     for (const auto& [name, value] : options_.connect_user_properties)
       users.push_back({name, value});
     connect.properties.user_properties = users;
+    if (!options_.request_problem_information) connect.properties.request_problem_information = 0;
+    if (options_.request_response_information) connect.properties.request_response_information = 1;
+  }
+  std::string auth_data;  // viewed by `connect` until it is encoded
+  if (version_ == ProtocolVersion::v5 && options_.enhanced_auth) {
+    connect.properties.authentication_method = options_.enhanced_auth->method;
+    if (options_.enhanced_auth->initial_data) auth_data = options_.enhanced_auth->initial_data();
+    if (!auth_data.empty()) connect.properties.authentication_data = auth_data;
   }
   const std::string bytes = codec::encode_to_string(connect, version_);
   co_await conn->transport->async_write(asio::buffer(bytes), redirect_error(use_awaitable, ec));
@@ -267,9 +278,29 @@ asio::awaitable<Error> ClientImpl::connect_once(std::shared_ptr<Connection> conn
     if (!next)
       co_return fail("bad CONNACK: " + std::string(next.error().detail), next.error().code);
     if (*next) {
+      if (auto* auth = std::get_if<codec::Auth>(&(*next)->packet)) {
+        // Enhanced authentication before the CONNACK (MQTT 5.0 section 4.12).
+        auto answer = answer_challenge(*auth);
+        if (!answer) co_return fail(answer.error(), ReasonCode::protocol_error);
+        const std::string reply = codec::encode_to_string(
+            auth_packet(ReasonCode::continue_authentication, *answer), version_);
+        co_await conn->transport->async_write(asio::buffer(reply),
+                                              redirect_error(use_awaitable, ec));
+        if (ec) co_return io_failure("cannot send AUTH", ec);
+        continue;
+      }
       auto* ack = std::get_if<codec::Connack>(&(*next)->packet);
       if (!ack) co_return fail("the server sent something other than CONNACK first");
       connack = connack_info(*ack, version_, text);
+      const auto& method = ack->properties.authentication_method;
+      if (!codec::is_error(ack->reason_code) && method &&
+          (!options_.enhanced_auth || *method != options_.enhanced_auth->method)) {
+        // [MQTT-4.12.0-5] [MQTT-4.12.0-6] a successful CONNACK names the CONNECT's method, or
+        // none when the CONNECT had none.
+        co_return fail("the CONNACK names authentication method '" + std::string(*method) +
+                           "', not the one asked for",
+                       ReasonCode::protocol_error);
+      }
       break;
     }
     auto space = conn->parser.prepare(4096);

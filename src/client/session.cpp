@@ -87,6 +87,11 @@ void ClientImpl::close(const std::shared_ptr<Connection>& conn, Error error) {
   conn->transport->close();
   conn->keep_alive_timer.cancel();
   conn->closed.cancel();
+  if (conn->reauthenticating) {
+    auto done = std::move(conn->reauthenticating);
+    conn->reauthenticating = nullptr;
+    done(conn->error);
+  }
   for (auto& promise : conn->closed_promises)
     promise->set_value();
   conn->closed_promises.clear();
@@ -215,6 +220,8 @@ void ClientImpl::handle(const std::shared_ptr<Connection>& conn, codec::ParsedPa
     unsubscribes_.erase(it);
     ids_in_use_.erase(unsuback->packet_id);
     if (pending.done) pending.done({{}, unsuback->reason_codes});
+  } else if (auto* auth = std::get_if<codec::Auth>(&packet)) {
+    on_auth(conn, *auth);
   } else if (std::holds_alternative<codec::Pingresp>(packet)) {
     conn->ping_outstanding = false;
   } else if (auto* disconnect = std::get_if<codec::Disconnect>(&packet)) {

@@ -120,3 +120,51 @@ def test_disconnect_session_expiry_ends_the_session(any_broker, client_tools, to
         else:
             assert again.returncode == 0, again.stderr
             assert again.stdout.decode().strip() == "dse/%s while away" % client_id
+
+
+MOSQUITTO_PUB = "/usr/bin/mosquitto_pub"
+
+
+@pytest.mark.parametrize("tool", ["pub", "sub"])
+def test_authentication_method_refused_exits_with_the_reason_like_mosquitto(any_broker,
+                                                                             client_tools, tool):
+    """-D connect authentication-method / -data go in CONNECT; neither broker knows
+    SCRAM-SHA-256, so both refuse 0x8C Bad authentication method, and the tools exit
+    with that code (140), as mosquitto's do."""
+    ours = client_tools["cicada-" + tool]
+    theirs = MOSQUITTO_PUB if tool == "pub" else MOSQUITTO_SUB
+    args = ["-p", str(any_broker), "-V", "5", "-t", "auth/t",
+            "-D", "connect", "authentication-method", "SCRAM-SHA-256",
+            "-D", "connect", "authentication-data", "client-first"]
+    args += ["-m", "x"] if tool == "pub" else ["-C", "1", "-W", "5"]
+    mine, reference = run([ours, *args]), run([theirs, *args])
+    assert reference.returncode == 0x8C, reference.stderr
+    assert mine.returncode == 0x8C, mine.stderr
+    assert b"Bad authentication method" in mine.stderr
+
+
+def test_refused_connect_exit_codes_match_mosquitto_for_both_versions(start_broker, client_tools):
+    broker = start_broker(config='[listeners.tcp.locked]\nbind = "127.0.0.1:0"\n'
+                                 'allow_anonymous = false\n\n'
+                                 '[auth.password_file]\npath = "/dev/null"\n')
+    for version, code in (("5", 0x87), ("311", 5)):  # Not authorized, in each version's terms
+        args = ["-p", str(broker.port), "-V", version, "-t", "t", "-m", "x"]
+        mine, reference = run([client_tools["cicada-pub"], *args]), run([MOSQUITTO_PUB, *args])
+        assert reference.returncode == code, reference.stderr
+        assert mine.returncode == code, mine.stderr
+
+
+def test_request_information_flags_are_accepted_and_checked(any_broker, client_tools):
+    pub = client_tools["cicada-pub"]
+    ok = run([pub, "-p", str(any_broker), "-V", "5", "-t", "t", "-m", "x",
+              "-D", "connect", "request-problem-information", "0",
+              "-D", "connect", "request-response-information", "1"])
+    assert ok.returncode == 0, ok.stderr
+    bad = run([pub, "-p", str(any_broker), "-V", "5", "-t", "t", "-m", "x",
+               "-D", "connect", "request-problem-information", "2"])
+    assert bad.returncode == 1
+    assert b"request-problem-information: invalid value" in bad.stderr
+    orphan = run([pub, "-p", str(any_broker), "-V", "5", "-t", "t", "-m", "x",
+                  "-D", "connect", "authentication-data", "x"])
+    assert orphan.returncode == 1
+    assert b"authentication-data needs -D connect authentication-method" in orphan.stderr

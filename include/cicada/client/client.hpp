@@ -93,6 +93,14 @@ class Client {
   std::future<UnsubscribeResult> unsubscribe(std::vector<std::string> filters,
                                              UnsubscribeProperties properties);
 
+  // MQTT 5 re-authentication (MQTT 5.0 section 4.12.1) with ClientOptions::enhanced_auth:
+  // AUTH 0x19 with its initial_data, then its challenge() for each AUTH 0x18 until the
+  // broker's AUTH 0x00 (an empty Error). A broker that refuses disconnects: the error is
+  // then the connection's (and the client reconnects as usual). invalid_argument without
+  // enhanced_auth, with MQTT 3.1.1 or while one is under way; not_connected when
+  // disconnected.
+  std::future<Error> reauthenticate();
+
   // Completion-token forms: a callback, boost::asio::use_awaitable, use_future, ...
   // The handler runs on its associated executor, by default the callback thread.
   template <class Token>

@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <cicada/client/backoff.hpp>
@@ -69,6 +71,22 @@ struct FileStoreOptions {
   std::size_t max_bytes = 256 * 1024 * 1024;
 };
 
+// MQTT 5 enhanced authentication (MQTT 5.0 section 4.12): a challenge / response
+// exchange named by `method` (SCRAM-SHA-256, Kerberos, ...), at CONNECT and again on
+// Client::reauthenticate(). The broker's challenges are AUTH packets with reason 0x18
+// Continue authentication; each goes to `challenge`, whose answer goes back in an AUTH
+// packet of the same method. Both callbacks run on the I/O thread: they compute an answer,
+// they must not wait for anything.
+struct EnhancedAuth {
+  std::string method;  // Authentication Method, sent in CONNECT and every AUTH
+  // The Authentication Data that opens an exchange (CONNECT, re-authentication); an
+  // empty result sends none. Unset: none.
+  std::function<std::string()> initial_data;
+  // The broker's Authentication Data -> ours; nullopt gives up (the connection is closed:
+  // the CONNECT fails with connect_failed, a re-authentication with its error).
+  std::function<std::optional<std::string>(std::string_view data)> challenge;
+};
+
 struct ClientOptions {
   // Tried in turn, e.g. "mqtt://broker-a:1883", "mqtts://broker-b:8883",
   // "ws://broker-c:8083/mqtt", "wss://broker-d:8084/mqtt".
@@ -87,6 +105,13 @@ struct ClientOptions {
   std::uint16_t receive_maximum = 65535;
   std::uint32_t maximum_packet_size = 16 * 1024 * 1024;
   std::vector<std::pair<std::string, std::string>> connect_user_properties;
+  // MQTT 5: Request Problem Information (false: the broker sends Reason Strings and
+  // User Properties only on PUBLISH, CONNACK and DISCONNECT [MQTT-3.1.2-29]) and
+  // Request Response Information (true: the CONNACK may carry Response Information,
+  // ConnackInfo::response_information). Sent only when not the protocol's default.
+  bool request_problem_information = true;
+  bool request_response_information = false;
+  std::optional<EnhancedAuth> enhanced_auth;  // MQTT 5 only
 
   // TCP connect, TLS / WebSocket handshakes and CONNACK, together.
   std::chrono::milliseconds connect_timeout{10'000};

@@ -149,6 +149,9 @@ struct ConnackInfo {
   std::uint16_t topic_alias_maximum = 0;
   bool subscription_identifiers_available = true;
   std::optional<std::uint16_t> server_keep_alive;
+  std::string response_information;  // with request_response_information
+  std::string server_reference;      // another server to use (MQTT 5.0 section 4.11)
+  std::string authentication_data;   // enhanced authentication: the broker's last word
 };
 
 struct ConnectResult {
