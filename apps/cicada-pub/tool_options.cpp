@@ -1,5 +1,7 @@
 #include "tool_options.hpp"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <boost/url/parse.hpp>
@@ -517,6 +519,31 @@ int connect_failure_exit_code(const client::Error& error, client::ProtocolVersio
   return 1;
 }
 
+namespace {
+
+// A PEM key whose header says it is encrypted ("BEGIN ENCRYPTED PRIVATE KEY", or the
+// traditional "Proc-Type: 4,ENCRYPTED").
+bool key_is_encrypted(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  for (int i = 0; i < 4 && std::getline(in, line); ++i) {
+    if (line.find("ENCRYPTED") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// Asks on the terminal, without echo, as mosquitto_pub/sub do (OpenSSL's prompt); empty
+// when there is no terminal, and the key then fails to load with a clear error.
+std::string ask_key_password() {
+  char buffer[1024] = {};
+  if (EVP_read_pw_string(buffer, sizeof buffer, "Enter PEM pass phrase:", 0) != 0) return {};
+  std::string password(buffer);
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  return password;
+}
+
+}  // namespace
+
 client::ClientOptions client_options(const ToolOptions& o) {
   client::ClientOptions c;
   std::string host = o.host;
@@ -532,6 +559,9 @@ client::ClientOptions client_options(const ToolOptions& o) {
     port = 8084;
   c.servers = {o.scheme + "://" + host + ":" + std::to_string(port)};
   c.tls = o.tls;
+  if (!c.tls.key_file.empty() && key_is_encrypted(c.tls.key_file)) {
+    c.tls.key_password = ask_key_password();
+  }
   c.version = o.version;
   if (o.client_id) {
     c.client_id = *o.client_id;

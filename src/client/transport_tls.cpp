@@ -100,8 +100,18 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context(
     context->use_certificate_chain_file(options.cert_file, ec);
     if (ec)
       return unexpected("cannot load certificate '" + options.cert_file + "': " + ec.message());
+    // Our callback, not OpenSSL's terminal prompt, which would block the I/O thread.
+    context->set_password_callback(
+        [password = options.key_password](std::size_t max, asio::ssl::context::password_purpose) {
+          return password.size() <= max ? password : std::string();
+        },
+        ec);
     context->use_private_key_file(options.key_file, asio::ssl::context::pem, ec);
-    if (ec) return unexpected("cannot load key '" + options.key_file + "': " + ec.message());
+    if (ec) {
+      return unexpected(
+          "cannot load key '" + options.key_file + "': " + ec.message() +
+          (options.key_password.empty() ? " (an encrypted key needs key_password)" : ""));
+    }
   }
   return context;
 }

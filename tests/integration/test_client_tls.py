@@ -4,11 +4,13 @@ failure cases run the same command line with mosquitto_pub and compare exit code
 mosquitto_pub exits 8 (MOSQ_ERR_TLS) when the handshake fails after connect() has
 returned and 1 when it fails inside it, depending on timing; cicada exits 8."""
 import os
+import shlex
+import subprocess
 
 import pytest
 
 from client_helpers import (Mosquitto, Running, run, free_port, make_certs, tls_listener,
-                            wait_port)
+                            tool_env, wait_port)
 
 MOSQUITTO_PUB = "/usr/bin/mosquitto_pub"
 
@@ -145,6 +147,36 @@ def test_mutual_tls(tls_broker, certs, client_tools):
     assert pub.returncode == 0, pub.stderr
     sub.wait_out(lambda line: line == "tls/m mutual")
     assert sub.process.wait(timeout=30) == 0
+
+
+def with_terminal(command, typed):
+    """Runs `command` on a pseudo-terminal (util-linux's script), typing `typed`: how
+    a passphrase prompt, which reads the terminal and not stdin, is answered."""
+    return subprocess.run(["script", "-qec", " ".join(shlex.quote(c) for c in command),
+                           "/dev/null"], input=typed, capture_output=True, timeout=30,
+                          env=tool_env())
+
+
+def test_encrypted_client_key_asks_for_its_passphrase_like_mosquitto(tls_broker, certs,
+                                                                     client_tools, tmp_path):
+    key = str(tmp_path / "client-encrypted.key")
+    subprocess.run(["openssl", "pkey", "-in", certs["client.key"], "-aes256", "-passout",
+                    "pass:open sesame", "-out", key], check=True, capture_output=True)
+    base = ["-p", str(tls_broker.mutual), "--cafile", certs["ca.crt"], "--cert",
+            certs["client.crt"], "--key", key, "-t", "tls/k", "-m", "x", "-q", "1"]
+    for tool in (client_tools["cicada-pub"], MOSQUITTO_PUB):
+        typed = with_terminal([tool, *base], b"open sesame\n")
+        assert typed.returncode == 0, (tool, typed.stdout)
+        assert b"Enter PEM pass phrase:" in typed.stdout, typed.stdout
+        wrong = with_terminal([tool, *base], b"guess\n")
+        assert wrong.returncode != 0, (tool, wrong.stdout)
+    # Without a terminal (a new session has none) there is nobody to ask: a clear
+    # error, no hang.
+    alone = subprocess.run([client_tools["cicada-pub"], *base], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30, env=tool_env(),
+                           start_new_session=True)
+    assert alone.returncode != 0
+    assert b"an encrypted key needs key_password" in alone.stderr, alone.stderr
 
 
 def test_bad_tls_files_are_clear_errors(certs, client_tools):

@@ -33,6 +33,9 @@ struct TlsOptions {
   // Client certificate chain and private key (PEM) for mutual TLS; both or neither.
   std::string cert_file;
   std::string key_file;
+  // The passphrase of an encrypted key_file. The library never asks for one on a
+  // terminal (OpenSSL's default): without it an encrypted key fails start().
+  std::string key_password;
   // Skip the check that the certificate names the host we connect to (mosquitto's
   // --insecure). The chain is still verified. For tests only.
   bool insecure = false;
