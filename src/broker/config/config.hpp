@@ -117,6 +117,8 @@ struct Config {
   std::uint32_t retainer_max_payload_size = 1 << 20;         // "1MB"
   std::uint32_t retainer_max_deliver_per_subscribe = 10000;  // retained messages one SUBSCRIBE
                                                              // may receive
+  // [sys_topics]: the $SYS tree is published every this many seconds; 0 = never.
+  std::uint32_t sys_msg_interval = 60;
   // [auth], [authorization]: files in Mosquitto's formats, reloaded on SIGHUP.
   std::string auth_password_file;            // "" = no password file
   std::string auth_superusers;               // comma-separated user names that bypass authorization

@@ -145,7 +145,8 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
   if (with_sections) {
     for (std::string_view section :
          {"listeners", "listeners.tcp", "listeners.ssl", "listeners.ws", "listeners.wss", "mqtt",
-          "retainer", "auth", "authorization", "auth.http", "authorization.http", "node", "log"}) {
+          "retainer", "sys_topics", "auth", "authorization", "auth.http", "authorization.http",
+          "node", "log"}) {
       candidates.emplace_back(section);
     }
   }

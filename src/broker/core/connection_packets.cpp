@@ -93,6 +93,7 @@ void Connection::handle(codec::ParsedPacket& parsed) {
 }
 
 void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) {
+  WorkerStats::add(worker_.stats().publish_received);
   const Config& config = worker_.config();
   codec::Properties& p = publish.properties;
   if (static_cast<std::uint8_t>(publish.qos) > config.max_qos_allowed) {
