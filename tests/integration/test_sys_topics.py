@@ -24,10 +24,11 @@ ONE_SECOND = ["--threads", "2", "--set", "sys_topics.sys_msg_interval=1s"]
 WAIT = 30.0
 
 # Every topic of the tree: Mosquitto's names, then the overload counters.
-FIGURES = ["version", "uptime", "clients/connected", "clients/total", "clients/disconnected",
-           "clients/expired", "messages/received", "messages/sent",
+FIGURES = ["version", "uptime", "clients/connected", "clients/maximum", "clients/total",
+           "clients/disconnected", "clients/expired", "messages/received", "messages/sent",
            "publish/messages/received", "publish/messages/sent", "publish/messages/dropped",
-           "bytes/received", "bytes/sent", "subscriptions/count", "retained messages/count"]
+           "publish/bytes/received", "publish/bytes/sent", "bytes/received", "bytes/sent",
+           "subscriptions/count", "retained messages/count"]
 OVERLOAD = ["refused_listener_max_connections", "refused_node_max_connections",
             "accept_rate_pauses", "publish_rate_pauses", "connect_timeouts",
             "refused_max_subscriptions", "refused_topic_levels", "refused_topic_length",
@@ -119,9 +120,11 @@ def test_clients_and_subscriptions_count_the_tests_own_clients(start_broker):
         others[1].subscribe(unique("sys/b") + "/#", qos=1)
         assert watcher.wait_number("clients/connected", 3) == "3"
         assert watcher.wait_number("subscriptions/count", 3) == "3"
+        assert watcher.wait_number("clients/maximum", 3) == "3"
         # One leaves (clean session: its session ends with it).
         others[1].disconnect()
         assert watcher.wait_number("clients/connected", 2) == "2"
+        assert watcher.value("clients/maximum") == "3"  # the peak stays
         assert watcher.wait_number("clients/total", 2) == "2"
         assert watcher.wait_number("subscriptions/count", 1) == "1"
         # A persistent session that disconnects stays registered: disconnected.
@@ -147,6 +150,8 @@ def test_message_and_byte_counters_grow_with_traffic(start_broker):
         subscriber.subscribe(topic, qos=1)
         # No client has published yet: nothing received.
         assert watcher.wait_number("publish/messages/received", 0) == "0"
+        assert watcher.wait_number("publish/bytes/received", 0) == "0"
+        payload_out = int(watcher.wait_value("publish/bytes/sent", lambda v: True))
         received = int(watcher.wait_value("messages/received", lambda v: int(v) > 0))
         bytes_in = int(watcher.wait_value("bytes/received", lambda v: int(v) > 0))
         retained = int(watcher.wait_value("retained messages/count", lambda v: int(v) > 0))
@@ -156,6 +161,10 @@ def test_message_and_byte_counters_grow_with_traffic(start_broker):
         assert len(subscriber.wait_messages(5)) == 5
         # Exactly the six PUBLISH packets; every packet and byte counted.
         assert watcher.wait_number("publish/messages/received", 6) == "6"
+        assert watcher.wait_number("publish/bytes/received", 5 * 2 + 4) == "14"  # m0..m4, kept
+        # The subscriber's payloads went out (besides the $SYS ones the watcher gets).
+        assert int(watcher.wait_value("publish/bytes/sent",
+                                      lambda v: int(v) >= payload_out + 10)) >= payload_out + 10
         assert int(watcher.wait_value("messages/received",
                                       lambda v: int(v) >= received + 6)) >= received + 6
         # At least the five topic names came in.

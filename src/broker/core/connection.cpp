@@ -255,6 +255,7 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
     out.payload_bytes += publish.payload.size();
   }
   WorkerStats::add(worker_.stats().packets_sent);
+  WorkerStats::add(worker_.stats().publish_bytes_sent, publish.payload.size());
   schedule_flush();
   return SendResult::sent;
 }

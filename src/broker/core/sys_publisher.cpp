@@ -1,5 +1,7 @@
 #include "sys_publisher.hpp"
 
+#include <algorithm>
+
 #include "overload_counters.hpp"
 #include "worker.hpp"
 
@@ -35,6 +37,8 @@ SysSample SysPublisher::sample(TimePoint now) const {
     s.messages_received += relaxed(w.packets_received);
     s.messages_sent += relaxed(w.packets_sent);
     s.publish_received += relaxed(w.publish_received);
+    s.publish_bytes_received += relaxed(w.publish_bytes_received);
+    s.publish_bytes_sent += relaxed(w.publish_bytes_sent);
     s.publish_sent += relaxed(sessions.delivered);
     // Every message owed to a session that it did not get; a slow consumer's QoS 0
     // and a message too large for its client are among dropped_by_connection.
@@ -55,7 +59,10 @@ SysSample SysPublisher::sample(TimePoint now) const {
 
 void SysPublisher::publish(Worker& worker) {
   const TimePoint now = Clock::now();
-  for (const SysFigure& figure : tree_.changed(sys_figures(sample(now)))) {
+  SysSample s = sample(now);
+  clients_maximum_ = std::max(clients_maximum_, s.clients_connected);
+  s.clients_maximum = clients_maximum_;
+  for (const SysFigure& figure : tree_.changed(sys_figures(s))) {
     worker.publish(sys_message(figure));
   }
   // A fixed cadence; after a long stall (a debugger, a suspended VM) the next one is

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ class SysPublisher {
   // The first publication comes at once, the next after each interval.
   void start();
 
-  // The figures now; on any thread.
+  // The figures now; on any thread. clients_maximum is left to publish(): it is the
+  // most clients seen at a publication.
   SysSample sample(TimePoint now) const;
 
  private:
@@ -41,7 +43,8 @@ class SysPublisher {
   Router& router_;
   std::chrono::seconds interval_;
   TimePoint started_{};
-  TimePoint next_{};  // when the next publication is due
+  TimePoint next_{};                   // when the next publication is due
+  std::uint64_t clients_maximum_ = 0;  // the most clients connected at a publication
   SysTree tree_;
 };
 

@@ -14,6 +14,7 @@ std::vector<SysFigure> sys_figures(const SysSample& s) {
   add("version", s.version);
   add("uptime", std::to_string(s.uptime_seconds) + " seconds");  // Mosquitto's form
   number("clients/connected", s.clients_connected);
+  number("clients/maximum", s.clients_maximum);
   number("clients/total", s.clients_total);
   // Registered sessions with no connection. The two counts are read a moment apart, so
   // a client connecting meanwhile must not make it wrap around.
@@ -25,6 +26,8 @@ std::vector<SysFigure> sys_figures(const SysSample& s) {
   number("publish/messages/received", s.publish_received);
   number("publish/messages/sent", s.publish_sent);
   number("publish/messages/dropped", s.publish_dropped);
+  number("publish/bytes/received", s.publish_bytes_received);
+  number("publish/bytes/sent", s.publish_bytes_sent);
   number("bytes/received", s.bytes_received);
   number("bytes/sent", s.bytes_sent);
   number("subscriptions/count", s.subscriptions);

@@ -26,13 +26,18 @@ struct SysSample {
   std::string version;  // "cicada version X.Y.Z"
   std::uint64_t uptime_seconds = 0;
   std::uint64_t clients_connected = 0;  // CONNACK sent, connection still open
+  // The most clients_connected seen at a publication: sampled, as Mosquitto does, so a
+  // burst between two publications is not seen.
+  std::uint64_t clients_maximum = 0;
   std::uint64_t clients_total = 0;      // sessions, connected or not
   std::uint64_t clients_expired = 0;    // sessions ended by their expiry interval
   std::uint64_t messages_received = 0;  // control packets of any type
   std::uint64_t messages_sent = 0;
   std::uint64_t publish_received = 0;  // PUBLISH packets
   std::uint64_t publish_sent = 0;
-  std::uint64_t publish_dropped = 0;  // undelivered: queue full, expired, too large, slow
+  std::uint64_t publish_dropped = 0;         // undelivered: queue full, expired, too large, slow
+  std::uint64_t publish_bytes_received = 0;  // PUBLISH payload bytes
+  std::uint64_t publish_bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
   std::uint64_t subscriptions = 0;

@@ -24,6 +24,7 @@ SysSample sample() {
   s.version = "cicada version 1.2.3";
   s.uptime_seconds = 75;
   s.clients_connected = 3;
+  s.clients_maximum = 8;
   s.clients_total = 5;
   s.clients_expired = 1;
   s.messages_received = 40;
@@ -31,6 +32,8 @@ SysSample sample() {
   s.publish_received = 12;
   s.publish_sent = 13;
   s.publish_dropped = 2;
+  s.publish_bytes_received = 300;
+  s.publish_bytes_sent = 301;
   s.bytes_received = 1000;
   s.bytes_sent = 18446744073709551615ull;  // every digit of the largest counter
   s.subscriptions = 7;
@@ -45,6 +48,7 @@ TEST(SysFigures, MosquittoNamesAndPlainDecimalPayloads) {
       {"$SYS/broker/version", "cicada version 1.2.3"},
       {"$SYS/broker/uptime", "75 seconds"},
       {"$SYS/broker/clients/connected", "3"},
+      {"$SYS/broker/clients/maximum", "8"},
       {"$SYS/broker/clients/total", "5"},
       {"$SYS/broker/clients/disconnected", "2"},
       {"$SYS/broker/clients/expired", "1"},
@@ -53,6 +57,8 @@ TEST(SysFigures, MosquittoNamesAndPlainDecimalPayloads) {
       {"$SYS/broker/publish/messages/received", "12"},
       {"$SYS/broker/publish/messages/sent", "13"},
       {"$SYS/broker/publish/messages/dropped", "2"},
+      {"$SYS/broker/publish/bytes/received", "300"},
+      {"$SYS/broker/publish/bytes/sent", "301"},
       {"$SYS/broker/bytes/received", "1000"},
       {"$SYS/broker/bytes/sent", "18446744073709551615"},
       {"$SYS/broker/subscriptions/count", "7"},
