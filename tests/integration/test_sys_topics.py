@@ -33,7 +33,13 @@ OVERLOAD = ["refused_listener_max_connections", "refused_node_max_connections",
             "accept_rate_pauses", "publish_rate_pauses", "connect_timeouts",
             "refused_max_subscriptions", "refused_topic_levels", "refused_topic_length",
             "auth_failures"]
-ALL_TOPICS = [SYS + name for name in FIGURES] + [SYS + "overload/" + name for name in OVERLOAD]
+# Mosquitto's load averages: each counter's rate per minute over 1, 5 and 15 minutes.
+LOADS = ["messages/received", "messages/sent", "publish/dropped", "publish/received",
+         "publish/sent", "bytes/received", "bytes/sent", "sockets", "connections"]
+LOAD_TOPICS = [SYS + "load/%s/%s" % (name, window) for name in LOADS
+               for window in ("1min", "5min", "15min")]
+ALL_TOPICS = [SYS + name for name in FIGURES] + \
+    [SYS + "overload/" + name for name in OVERLOAD] + LOAD_TOPICS
 
 
 class SysWatcher(PahoClient):
@@ -94,9 +100,10 @@ def test_every_figure_is_published_with_mosquittos_names(start_broker):
             subprocess.run([broker.binary, "--version"], capture_output=True, text=True,
                            check=True).stdout.split()[-1]
         assert re.fullmatch(r"\d+ seconds", watcher.value("uptime")), watcher.value("uptime")
-        # Payloads are plain decimal text.
+        # Payloads are plain decimal text; the load averages with two decimals.
         for topic in ALL_TOPICS[2:]:
-            assert re.fullmatch(r"\d+", watcher.latest[topic]), (topic, watcher.latest[topic])
+            pattern = r"\d+\.\d\d" if topic in LOAD_TOPICS else r"\d+"
+            assert re.fullmatch(pattern, watcher.latest[topic]), (topic, watcher.latest[topic])
         # The uptime moves every interval (the one figure that always changes).
         first = int(watcher.value("uptime").split()[0])
         assert watcher.wait_value("uptime", lambda v: int(v.split()[0]) > first) != \
@@ -121,6 +128,9 @@ def test_clients_and_subscriptions_count_the_tests_own_clients(start_broker):
         assert watcher.wait_number("clients/connected", 3) == "3"
         assert watcher.wait_number("subscriptions/count", 3) == "3"
         assert watcher.wait_number("clients/maximum", 3) == "3"
+        # They connected after a publication: the connection rates moved.
+        for name in ("load/connections/1min", "load/sockets/15min"):
+            assert float(watcher.wait_value(name, lambda v: float(v) > 0)) > 0, name
         # One leaves (clean session: its session ends with it).
         others[1].disconnect()
         assert watcher.wait_number("clients/connected", 2) == "2"
@@ -176,6 +186,11 @@ def test_message_and_byte_counters_grow_with_traffic(start_broker):
         assert int(watcher.wait_value("publish/messages/sent", lambda v: int(v) >= 5)) >= 5
         assert int(watcher.wait_value("bytes/sent", lambda v: int(v) > 0)) > 0
         assert watcher.value("publish/messages/dropped") == "0"
+        # The load averages moved too (a rate per minute, so above zero).
+        for name in ("load/publish/received/1min", "load/publish/sent/5min",
+                     "load/messages/received/15min", "load/bytes/received/1min"):
+            assert float(watcher.wait_value(name, lambda v: float(v) > 0)) > 0, name
+        assert watcher.value("load/publish/dropped/1min") == "0.00"
     finally:
         publisher.close()
         subscriber.close()

@@ -33,6 +33,8 @@ SysSample SysPublisher::sample(TimePoint now) const {
     const WorkerStats& w = worker->stats();
     const SessionStats& sessions = worker->session_stats();
     s.clients_connected += relaxed(w.clients_connected);
+    s.connects += relaxed(w.connects);
+    s.sockets_accepted += relaxed(w.connections_accepted);
     s.clients_expired += relaxed(w.sessions_expired);
     s.messages_received += relaxed(w.packets_received);
     s.messages_sent += relaxed(w.packets_sent);
@@ -62,7 +64,13 @@ void SysPublisher::publish(Worker& worker) {
   SysSample s = sample(now);
   clients_maximum_ = std::max(clients_maximum_, s.clients_connected);
   s.clients_maximum = clients_maximum_;
-  for (const SysFigure& figure : tree_.changed(sys_figures(s))) {
+  std::vector<SysFigure> figures = sys_figures(s);
+  const auto counts = sys_load_counts(s);
+  for (SysFigure& figure : load_.update(counts, now - last_publication_)) {
+    figures.push_back(std::move(figure));
+  }
+  last_publication_ = now;
+  for (const SysFigure& figure : tree_.changed(std::move(figures))) {
     worker.publish(sys_message(figure));
   }
   // A fixed cadence; after a long stall (a debugger, a suspended VM) the next one is

@@ -17,6 +17,7 @@
 
 #include "message.hpp"
 #include "router.hpp"
+#include "sys_load.hpp"
 #include "sys_tree.hpp"
 
 namespace cicada::broker {
@@ -45,6 +46,8 @@ class SysPublisher {
   TimePoint started_{};
   TimePoint next_{};                   // when the next publication is due
   std::uint64_t clients_maximum_ = 0;  // the most clients connected at a publication
+  TimePoint last_publication_{};
+  SysLoad load_;
   SysTree tree_;
 };
 

@@ -42,6 +42,9 @@ struct SysSample {
   std::uint64_t bytes_sent = 0;
   std::uint64_t subscriptions = 0;
   std::uint64_t retained = 0;
+  // Published only as load averages (sys_load.hpp), as in Mosquitto.
+  std::uint64_t sockets_accepted = 0;  // TCP connections accepted
+  std::uint64_t connects = 0;          // CONNECTs accepted (CONNACK 0 sent)
   // The overload counters (overload_counters.hpp) by name, published under
   // $SYS/broker/overload/<name>.
   std::vector<std::pair<std::string_view, std::uint64_t>> overload;

@@ -61,6 +61,7 @@ struct WorkerStats {
   std::atomic<std::uint64_t> bytes_received{0};          // MQTT bytes, inside TLS and WebSocket
   std::atomic<std::uint64_t> bytes_sent{0};              // taken by the socket (or its layer)
   std::atomic<std::uint64_t> clients_connected{0};       // a gauge: CONNACK sent, not yet closed
+  std::atomic<std::uint64_t> connects{0};                // CONNACK 0 sent: the gauge's increments
 
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);

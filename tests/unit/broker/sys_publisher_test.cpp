@@ -105,7 +105,10 @@ TEST_F(SysPublisherTest, PublishesRetainedFiguresThroughTheRouter) {
   // The first publication comes at once and has every figure.
   EXPECT_EQ(wait_for_payload("$SYS/broker/clients/connected", "0"), "0");
   const auto sys = retained_sys();
-  EXPECT_EQ(sys.size(), sys_figures(publisher.sample(Clock::now())).size());
+  const SysSample s = publisher.sample(Clock::now());
+  EXPECT_EQ(sys.size(), sys_figures(s).size() + 3 * sys_load_counts(s).size());
+  ASSERT_TRUE(sys.contains("$SYS/broker/load/messages/received/15min"));
+  EXPECT_EQ(sys.at("$SYS/broker/load/messages/received/15min")->payload, "0.00");
   ASSERT_TRUE(sys.contains("$SYS/broker/version"));
   EXPECT_TRUE(std::string(sys.at("$SYS/broker/version")->payload).starts_with("cicada version "));
   for (const auto& [topic, message] : sys) {
