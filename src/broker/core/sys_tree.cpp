@@ -4,7 +4,7 @@ namespace cicada::broker {
 
 std::vector<SysFigure> sys_figures(const SysSample& s) {
   std::vector<SysFigure> out;
-  out.reserve(16 + s.overload.size());
+  out.reserve(20 + s.overload.size());
   auto add = [&](std::string_view name, std::string payload) {
     out.push_back({"$SYS/broker/" + std::string(name), std::move(payload)});
   };
