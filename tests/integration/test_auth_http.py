@@ -147,7 +147,7 @@ def config(authn_url=None, authz_url=None, anonymous=False, no_match="allow", ex
              "allow_anonymous = %s" % ("true" if anonymous else "false"), "",
              "[authorization]", 'no_match = "%s"' % no_match, ""]
     if authn_url:
-        lines += ["[auth.http]", 'url = "%s"' % authn_url, *(authn or ['timeout = "1s"']), ""]
+        lines += ["[auth.http]", 'url = "%s"' % authn_url, *(authn or ['request_timeout = "1s"']), ""]
     if authz_url:
         lines += ["[authorization.http]", 'url = "%s"' % authz_url, *authz, ""]
     return "\n".join(lines) + "\n" + extra
@@ -260,7 +260,7 @@ def test_custom_body_form_encoding_get_and_headers(start_broker, service):
                      "username": "allowed"}
 
 
-def test_service_down_is_ignore_or_deny_when_fail_closed(start_broker):
+def test_service_down_is_ignore_or_deny_with_on_error_deny(start_broker):
     url = "http://127.0.0.1:%d/authn" % closed_port()
     open_broker = start_broker(config=config(authn_url=url, anonymous=True))
     # Ignored: the anonymous client is admitted by allow_anonymous; a named one is refused as
@@ -268,7 +268,7 @@ def test_service_down_is_ignore_or_deny_when_fail_closed(start_broker):
     assert connack_code(open_broker.port, 5) == 0
     assert connack_code(open_broker.port, 5, "allowed", "pw") == 0x86
     closed_broker = start_broker(config=config(authn_url=url, anonymous=True,
-                                               authn=["fail_closed = true"]))
+                                               authn=["on_error = \"deny\""]))
     assert connack_code(closed_broker.port, 5) == NOT_AUTHORIZED
     assert connack_code(closed_broker.port, 4, "allowed", "pw") == RC311_NOT_AUTHORIZED
 
@@ -289,7 +289,7 @@ def test_slow_service_does_not_delay_other_clients(start_broker, service):
     # after the release and `slow_done` would be set first.
     broker = start_broker(args=["--threads", "1"],
                           config=config(authn_url=service.url("/authn"),
-                                        authn=['timeout = "30s"']))
+                                        authn=['request_timeout = "30s"']))
     slow_done = threading.Event()
     slow_code = []
 
@@ -377,14 +377,14 @@ def test_raw_suback_codes(authz_broker):
     client.close()
 
 
-def test_authorization_service_down_fail_closed(start_broker):
+def test_authorization_service_down_with_on_error_deny(start_broker):
     url = "http://127.0.0.1:%d/authz" % closed_port()
     open_broker = start_broker(config=config(authz_url=url, anonymous=True, no_match="allow"))
     client, code = raw_connect(open_broker.port, 5)
     assert raw_subscribe(client, 5, ["a/b"]) == [1]  # ignore -> no_match allow
     client.close()
     closed_broker = start_broker(config=config(authz_url=url, anonymous=True, no_match="allow",
-                                               authz=["fail_closed = true"]))
+                                               authz=["on_error = \"deny\""]))
     client, code = raw_connect(closed_broker.port, 5)
     assert raw_subscribe(client, 5, ["a/b"]) == [0x87]
     client.close()

@@ -10,7 +10,7 @@ from test_auth_http import AuthService, config, service  # noqa: F401 (service i
 def test_answers_are_reused_within_the_ttl(start_broker, service):
     broker = start_broker(config=config(
         authn_url=service.url("/authn"), authz_url=service.url("/authz"),
-        authn=['timeout = "1s"', 'cache_ttl = "60s"'], authz=['cache_ttl = "1s"']))
+        authn=['request_timeout = "1s"', 'cache_ttl = "60s"'], authz=['cache_ttl = "1s"']))
 
     def authn_requests():
         return len(service.bodies("/authn"))

@@ -484,3 +484,43 @@ def test_auth_failure_delay_zero_refuses_at_once(start_broker, tmp_path):
     guess(broker.port, "heidi", "nope", V5, results)
     assert results[0][0] == 0x86
     assert results[0][1] < 0.9, results
+
+
+def connect_from(address, port, user, password, version=V5):
+    """CONNECT from the source address `address` (127.0.0.x); returns the CONNACK code."""
+    sock = socket.socket()
+    sock.bind((address, 0))
+    sock.settimeout(LONG)
+    sock.connect(("127.0.0.1", port))
+    try:
+        sock.sendall(connect(unique("from"), version=version, username=user,
+                             password=password.encode()))
+        return parse_connack(read_packet(sock, LONG), version)[1]
+    finally:
+        sock.close()
+
+
+def test_an_address_that_keeps_failing_is_banned_and_others_are_not(start_broker, tmp_path):
+    broker = start_broker(args=["--threads", "2",
+                                "--set", "node.auth_failure_delay=0s",
+                                "--set", "node.auth_failure_limit=5",
+                                "--set", "node.auth_failure_window=1m",
+                                "--set", "node.auth_failure_ban=2s"],
+                          config="\n".join([
+                              "[listeners.tcp.main]", 'bind = "127.0.0.1:0"', "",
+                              "[auth.password_file]",
+                              'path = "%s"' % argon2_passwd_file(str(tmp_path)), ""]))
+    for i in range(5):
+        assert connect_from("127.0.0.3", broker.port, "heidi", "wrong-%d" % i) == 0x86
+    # Banned: even the right password is refused, 0x8A Banned (3.1.1: 5, not authorized).
+    assert connect_from("127.0.0.3", broker.port, "heidi", "heidi secret") == 0x8A
+    assert connect_from("127.0.0.3", broker.port, "heidi", "heidi secret", V311) == 5
+    # Another address is not: heidi gets in from there.
+    assert connect_from("127.0.0.4", broker.port, "heidi", "heidi secret") == 0
+    assert "127.0.0.3 banned for 2 s after 5 failed authentications" in broker.log()
+    # The ban ends.
+    time.sleep(2.5)
+    assert connect_from("127.0.0.3", broker.port, "heidi", "heidi secret") == 0
+    found = counters(broker)
+    assert found.get("refused_banned") == 2, found
+    assert found.get("auth_failures") == 7, found

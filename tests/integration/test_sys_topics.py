@@ -32,7 +32,7 @@ FIGURES = ["version", "uptime", "clients/connected", "clients/maximum", "clients
 OVERLOAD = ["refused_listener_max_connections", "refused_node_max_connections",
             "accept_rate_pauses", "publish_rate_pauses", "connect_timeouts",
             "refused_max_subscriptions", "refused_topic_levels", "refused_topic_length",
-            "auth_failures"]
+            "auth_failures", "refused_banned"]
 # Mosquitto's load averages: each counter's rate per minute over 1, 5 and 15 minutes.
 LOADS = ["messages/received", "messages/sent", "publish/dropped", "publish/received",
          "publish/sent", "bytes/received", "bytes/sent", "sockets", "connections"]

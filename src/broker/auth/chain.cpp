@@ -1,5 +1,7 @@
 #include "broker/auth/chain.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -15,6 +17,7 @@ AuthChain::AuthChain(ChainSettings settings,
           authenticators.empty() && authorizers.empty() && settings_.no_match_allow &&
           std::all_of(settings_.allow_anonymous.begin(), settings_.allow_anonymous.end(),
                       [](const auto& entry) { return entry.second; })),
+      brake_(settings_.failure_brake),
       steps_(
           std::make_shared<const Steps>(Steps{std::move(authenticators), std::move(authorizers)})) {
 }
@@ -24,26 +27,56 @@ bool AuthChain::anonymous_allowed(const std::string& listener) const {
   return it == settings_.allow_anonymous.end() || it->second;
 }
 
+namespace {
+// "192.0.2.1:50000" -> "192.0.2.1", "::1:50000" -> "::1" (ConnectRequest::peer_host).
+std::string_view address_of(std::string_view peer) {
+  const auto colon = peer.rfind(':');
+  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
+}
+}  // namespace
+
 void AuthChain::authenticate(const ConnectRequest& request,
                              std::function<void(AuthDecision)> done) {
-  // The request is shared by the steps, which may answer later on another thread.
-  authenticate_from(steps_.load(std::memory_order_acquire), 0,
+  if (brake_.enabled()) {
+    const std::string_view address = address_of(request.peer_host);
+    if (brake_.banned(address, FailureBrake::Clock::now())) {
+      return done(AuthDecision{.allowed = false, .reason = ReasonCode::banned});
+    }
+    // Every refusal counts towards the address's ban, whichever step gave it.
+    done = [this, address = std::string(address), done = std::move(done)](AuthDecision d) {
+      if (!d.allowed && brake_.failed(address, FailureBrake::Clock::now())) {
+        spdlog::warn(
+            "authentication: {} banned for {} s after {} failed authentications within "
+            "{} s (node.auth_failure_limit)",
+            address, settings_.failure_brake.ban.count() / 1000, settings_.failure_brake.limit,
+            settings_.failure_brake.window.count() / 1000);
+      }
+      done(std::move(d));
+    };
+  }
+  // The request is shared by the steps, which may answer later on another thread. The
+  // listener's list lives in settings_, which outlives every request.
+  const auto listed = settings_.listener_authenticators.find(request.listener);
+  const std::vector<std::size_t>* order =
+      listed == settings_.listener_authenticators.end() ? nullptr : &listed->second;
+  authenticate_from(steps_.load(std::memory_order_acquire), order, 0,
                     std::make_shared<const ConnectRequest>(request), std::move(done));
 }
 
-void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
-                                  std::shared_ptr<const ConnectRequest> request,
+void AuthChain::authenticate_from(StepsPtr steps, const std::vector<std::size_t>* order,
+                                  std::size_t index, std::shared_ptr<const ConnectRequest> request,
                                   std::function<void(AuthDecision)> done) const {
-  if (index == steps->authenticators.size()) {
+  const std::size_t count = order != nullptr ? order->size() : steps->authenticators.size();
+  if (index == count) {
     // Nobody recognised the client: anonymous.
-    const bool unchecked = !request->username || steps->authenticators.empty();
+    const bool unchecked = !request->username || count == 0;
     if (unchecked && anonymous_allowed(request->listener)) return done(AuthDecision{});
     return done(AuthDecision{.allowed = false,
                              .reason = request->username ? ReasonCode::bad_user_name_or_password
                                                          : ReasonCode::not_authorized});
   }
-  const Authenticator& step = *steps->authenticators[index];
-  step.authenticate(*request, [this, steps, index, request,
+  const Authenticator& step = *steps->authenticators[order != nullptr ? (*order)[index] : index];
+  step.authenticate(*request, [this, steps, order, index, request,
                                done = std::move(done)](AuthAnswer answer) mutable {
     switch (answer.verdict) {
       case Verdict::allow:
@@ -60,7 +93,8 @@ void AuthChain::authenticate_from(StepsPtr steps, std::size_t index,
       case Verdict::deny:
         return done(AuthDecision{.allowed = false, .reason = answer.deny_reason});
       case Verdict::ignore:
-        return authenticate_from(std::move(steps), index + 1, std::move(request), std::move(done));
+        return authenticate_from(std::move(steps), order, index + 1, std::move(request),
+                                 std::move(done));
     }
   });
 }
@@ -74,11 +108,6 @@ void AuthChain::authorize(const AccessRequest& request, std::function<void(bool 
     if (verdict != Verdict::ignore) return done(verdict == Verdict::allow);
   }
   StepsPtr steps = steps_.load(std::memory_order_acquire);
-  if (request.username) {
-    for (const auto& step : steps->authenticators) {
-      if (step->is_superuser(*request.username)) return done(true);
-    }
-  }
   if (steps->authorizers.empty()) return done(settings_.no_match_allow);
   authorize_from(std::move(steps), 0, std::make_shared<const AccessRequest>(request),
                  std::move(done));

@@ -41,11 +41,6 @@ void PasswordFileAuthenticator::authenticate(const ConnectRequest& request,
   }
 }
 
-bool PasswordFileAuthenticator::is_superuser(std::string_view username) const {
-  // Only a user this file knows: anyone else connected without proving the name.
-  return superusers_.contains(username) && file_->contains(username);
-}
-
 Expected<std::shared_ptr<const Authenticator>, std::string> PasswordFileAuthenticator::reloaded()
     const {
   return open(path_, superusers_, pool_);

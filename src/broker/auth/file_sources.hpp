@@ -27,7 +27,6 @@ class PasswordFileAuthenticator final : public Authenticator {
   std::string_view name() const noexcept override { return "password_file"; }
   void authenticate(const ConnectRequest& request,
                     std::function<void(AuthAnswer)> done) const override;
-  bool is_superuser(std::string_view username) const override;
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override;
 
   PasswordFileAuthenticator(std::string path, std::set<std::string, std::less<>> superusers,

@@ -1,5 +1,6 @@
 #include "broker/auth/from_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -25,20 +26,31 @@ std::set<std::string, std::less<>> split_names(std::string_view text) {
   return names;
 }
 
-// [auth.jwt] -> the step, or a ConfigError naming the key.
-std::shared_ptr<const Authenticator> jwt_step(const Config& config) {
-  JwtSettings settings{.from_username = config.auth_jwt_from == "username",
-                       .acl_claim_name = config.auth_jwt_acl_claim_name,
-                       .disconnect_after_expire = config.auth_jwt_disconnect_after_expire};
-  auto claims = parse_verify_claims(config.auth_jwt_verify_claims);
-  if (!claims) throw ConfigError("auth.jwt.verify_claims: " + claims.error());
+// "cicada.toml:12: authentication[2].url: <what>", or "auth.http.url: <what>" for a step
+// built in code.
+template <class Entry>
+ConfigError error(const Entry& entry, std::string_view key, std::string_view what) {
+  std::string message;
+  if (!entry.origin.where.empty()) message = entry.origin.where + ": ";
+  message += entry.origin.key.empty() ? entry.name : entry.origin.key;
+  message.append(".").append(key).append(": ").append(what);
+  return ConfigError(message);
+}
+
+// A jwt step, or a ConfigError naming the key.
+std::shared_ptr<const Authenticator> jwt_step(const AuthenticatorConfig& config) {
+  JwtSettings settings{.from_username = config.from == "username",
+                       .acl_claim_name = config.acl_claim_name,
+                       .disconnect_after_expire = config.disconnect_after_expire};
+  auto claims = parse_verify_claims(config.verify_claims);
+  if (!claims) throw error(config, "verify_claims", claims.error());
   settings.verify_claims = std::move(*claims);
-  if (config.auth_jwt_algorithm == "hmac-based") {
-    if (config.auth_jwt_secret.empty()) {
-      throw ConfigError("auth.jwt.secret: required with algorithm = \"hmac-based\"");
+  if (config.algorithm == "hmac-based") {
+    if (config.secret.empty()) {
+      throw error(config, "secret", "required with algorithm = \"hmac-based\"");
     }
-    std::string secret = config.auth_jwt_secret;
-    if (config.auth_jwt_secret_base64) {
+    std::string secret = config.secret;
+    if (config.secret_base64_encoded) {
       // Standard base64 (RFC 4648 4), padding allowed: the url alphabet's twin.
       std::string url;
       for (char c : secret) {
@@ -47,26 +59,98 @@ std::shared_ptr<const Authenticator> jwt_step(const Config& config) {
       }
       auto decoded = base64url_decode(url);
       if (!decoded || decoded->empty()) {
-        throw ConfigError("auth.jwt.secret: not base64 (secret_base64_encoded = true)");
+        throw error(config, "secret", "not base64 (secret_base64_encoded = true)");
       }
       secret = std::move(*decoded);
     }
     return std::make_shared<JwtAuthenticator>(JwtVerifier::hmac(std::move(secret)),
                                               std::move(settings));
   }
-  std::string pem = config.auth_jwt_public_key;
-  if (pem.empty())
-    throw ConfigError("auth.jwt.public_key: required with algorithm = \"public-key\"");
+  std::string pem = config.public_key;
+  if (pem.empty()) throw error(config, "public_key", "required with algorithm = \"public-key\"");
   if (!pem.starts_with("-----BEGIN")) {
     std::ifstream in(pem);
-    if (!in) throw ConfigError("auth.jwt.public_key: cannot read " + pem);
+    if (!in) throw error(config, "public_key", "cannot read " + pem);
     std::stringstream text;
     text << in.rdbuf();
     pem = text.str();
   }
   auto verifier = JwtVerifier::public_key(pem);
-  if (!verifier) throw ConfigError("auth.jwt.public_key: " + verifier.error());
+  if (!verifier) throw error(config, "public_key", verifier.error());
   return std::make_shared<JwtAuthenticator>(std::move(*verifier), std::move(settings));
+}
+
+// An HTTP step's settings; the same keys in both chains.
+template <class Entry>
+HttpStepSettings http_settings(const Entry& entry) {
+  return HttpStepSettings{.url = entry.url,
+                          .method = entry.method,
+                          .body = entry.body,
+                          .headers = entry.headers,
+                          .request_timeout = std::chrono::milliseconds(entry.request_timeout_ms),
+                          .connect_timeout = std::chrono::milliseconds(entry.connect_timeout_ms),
+                          .pool_size = entry.pool_size,
+                          .fail_closed = entry.on_error_deny,
+                          .section = entry.origin.key.empty() ? entry.name : entry.origin.key,
+                          .cache_ttl = std::chrono::milliseconds(entry.cache_ttl_ms),
+                          .cache_max_entries = entry.cache_max_entries,
+                          .cache_max_bytes = entry.cache_max_bytes,
+                          .tls = HttpTlsSettings{.verify = entry.ssl_verify,
+                                                 .cacertfile = entry.ssl_cacertfile,
+                                                 .certfile = entry.ssl_certfile,
+                                                 .keyfile = entry.ssl_keyfile,
+                                                 .server_name = entry.ssl_server_name_indication}};
+}
+
+// Both HTTP chains share one HTTP thread, started by the first HTTP step.
+class HttpSteps {
+ public:
+  template <class Entry>
+  std::shared_ptr<const HttpStep> make(const Entry& entry) {
+    if (entry.url.empty()) throw error(entry, "url", "required");
+    if (!thread_) thread_ = std::make_shared<HttpThread>();
+    auto step = HttpStep::make(thread_, http_settings(entry));
+    if (!step) {
+      // "url: ..." -> the key and its message.
+      const std::string& what = step.error();
+      const auto colon = what.find(": ");
+      if (colon == std::string::npos) throw error(entry, "url", what);
+      throw error(entry, std::string_view(what).substr(0, colon), what.substr(colon + 2));
+    }
+    return std::move(*step);
+  }
+
+ private:
+  std::shared_ptr<HttpThread> thread_;
+};
+
+std::shared_ptr<const Authenticator> authenticator(const AuthenticatorConfig& config,
+                                                   HttpSteps& http) {
+  switch (config.backend) {
+    case AuthBackend::password_file: {
+      if (config.path.empty()) throw error(config, "path", "required");
+      auto step = PasswordFileAuthenticator::open(config.path, split_names(config.superusers));
+      if (!step) throw error(config, "path", step.error());
+      return std::move(*step);
+    }
+    case AuthBackend::jwt:
+      if (config.algorithm.empty()) {
+        throw error(config, "algorithm", "required: hmac-based or public-key");
+      }
+      return jwt_step(config);
+    case AuthBackend::http:
+      break;
+  }
+  return std::make_shared<HttpAuthenticator>(http.make(config));
+}
+
+std::shared_ptr<const Authorizer> authorizer(const AuthorizationSourceConfig& config,
+                                             HttpSteps& http) {
+  if (config.type == AuthzType::http) return std::make_shared<HttpAuthorizer>(http.make(config));
+  if (config.path.empty()) throw error(config, "path", "required");
+  auto step = AclFileAuthorizer::open(config.path);
+  if (!step) throw error(config, "path", step.error());
+  return std::move(*step);
 }
 
 }  // namespace
@@ -74,70 +158,33 @@ std::shared_ptr<const Authenticator> jwt_step(const Config& config) {
 std::unique_ptr<AuthChain> chain_from_config(const Config& config) {
   ChainSettings settings;
   settings.no_match_allow = config.authorization_no_match_allow;
+  settings.failure_brake =
+      FailureBrakeSettings{.limit = config.auth_failure_limit,
+                           .window = std::chrono::milliseconds(config.auth_failure_window_ms),
+                           .ban = std::chrono::milliseconds(config.auth_failure_ban_ms)};
+  HttpSteps http;
+  std::vector<std::shared_ptr<const Authenticator>> authenticators;
+  std::vector<std::string_view> names;  // of the enabled authenticators, in chain order
+  for (const AuthenticatorConfig& entry : config.authentication) {
+    if (!entry.enable) continue;
+    authenticators.push_back(authenticator(entry, http));
+    names.push_back(entry.name);
+  }
   for (const TcpListenerConfig& listener : config.tcp_listeners) {
     settings.allow_anonymous[listener.id()] = listener.allow_anonymous;
+    if (listener.authenticators.empty()) continue;
+    // The listener's list in the chain's order; a disabled authenticator is asked by nobody.
+    std::vector<std::size_t>& order = settings.listener_authenticators[listener.id()];
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (std::find(listener.authenticators.begin(), listener.authenticators.end(), names[i]) !=
+          listener.authenticators.end()) {
+        order.push_back(i);
+      }
+    }
   }
-  std::vector<std::shared_ptr<const Authenticator>> authenticators;
   std::vector<std::shared_ptr<const Authorizer>> authorizers;
-  if (!config.auth_password_file.empty()) {
-    auto step = PasswordFileAuthenticator::open(config.auth_password_file,
-                                                split_names(config.auth_superusers));
-    if (!step) throw ConfigError("auth.password_file.path: " + step.error());
-    authenticators.push_back(std::move(*step));
-  } else if (!config.auth_superusers.empty()) {
-    throw ConfigError(
-        "auth.password_file.superusers: superusers are users of a password file; set "
-        "auth.password_file.path too");
-  }
-  // The order of each chain is fixed: files first (answered inline, no I/O), then JWT
-  // (inline too), then HTTP.
-  if (!config.auth_jwt_algorithm.empty()) authenticators.push_back(jwt_step(config));
-  std::shared_ptr<HttpThread> http_thread;
-  const auto http_step = [&](std::string_view section, const HttpStepSettings& step_settings) {
-    if (!http_thread) http_thread = std::make_shared<HttpThread>();
-    HttpStepSettings named = step_settings;
-    named.section = std::string(section);
-    auto step = HttpStep::make(http_thread, named);
-    if (!step) throw ConfigError(std::string(section) + "." + step.error());
-    return std::move(*step);
-  };
-  if (!config.auth_http_url.empty()) {
-    authenticators.push_back(std::make_shared<HttpAuthenticator>(http_step(
-        "auth.http",
-        HttpStepSettings{
-            .url = config.auth_http_url,
-            .method = config.auth_http_method,
-            .body = config.auth_http_body,
-            .headers = config.auth_http_headers,
-            .request_timeout = std::chrono::milliseconds(config.auth_http_timeout_ms),
-            .connect_timeout = std::chrono::milliseconds(config.auth_http_connect_timeout_ms),
-            .pool_size = config.auth_http_pool_size,
-            .fail_closed = config.auth_http_fail_closed,
-            .cache_ttl = std::chrono::milliseconds(config.auth_http_cache_ttl_ms),
-            .cache_max_entries = config.auth_http_cache_max_entries,
-            .cache_max_bytes = config.auth_http_cache_max_bytes})));
-  }
-  if (!config.authorization_acl_file.empty()) {
-    auto step = AclFileAuthorizer::open(config.authorization_acl_file);
-    if (!step) throw ConfigError("authorization.acl_file.path: " + step.error());
-    authorizers.push_back(std::move(*step));
-  }
-  if (!config.authorization_http_url.empty()) {
-    authorizers.push_back(std::make_shared<HttpAuthorizer>(http_step(
-        "authorization.http",
-        HttpStepSettings{
-            .url = config.authorization_http_url,
-            .method = config.authorization_http_method,
-            .body = config.authorization_http_body,
-            .headers = config.authorization_http_headers,
-            .request_timeout = std::chrono::milliseconds(config.authorization_http_timeout_ms),
-            .connect_timeout =
-                std::chrono::milliseconds(config.authorization_http_connect_timeout_ms),
-            .pool_size = config.authorization_http_pool_size,
-            .fail_closed = config.authorization_http_fail_closed,
-            .cache_ttl = std::chrono::milliseconds(config.authorization_http_cache_ttl_ms),
-            .cache_max_entries = config.authorization_http_cache_max_entries,
-            .cache_max_bytes = config.authorization_http_cache_max_bytes})));
+  for (const AuthorizationSourceConfig& entry : config.authorization_sources) {
+    if (entry.enable) authorizers.push_back(authorizer(entry, http));
   }
   return std::make_unique<AuthChain>(std::move(settings), std::move(authenticators),
                                      std::move(authorizers));

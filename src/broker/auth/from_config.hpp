@@ -1,8 +1,7 @@
-// Builds the broker's AuthHooks from the configuration. Authentication: the password file,
-// then the HTTP service (auth.http), each if configured. Authorization: the ACL file, then the
-// HTTP service (authorization.http). The order is fixed; files come first because they answer
-// without I/O. Also the listeners' allow_anonymous and authorization.no_match. Both HTTP steps
-// share one HTTP thread, started only when one is configured.
+// Builds the broker's AuthHooks from the configuration: one step per enabled entry of
+// config.authentication and config.authorization_sources, in their order, plus the
+// listeners' allow_anonymous and authenticators lists and authorization.no_match. Every HTTP
+// step shares one HTTP thread, started only when one is configured.
 // Thread-safety: call once at start-up.
 #pragma once
 
@@ -13,8 +12,9 @@
 
 namespace cicada::broker::auth {
 
-// Reads the files; throws ConfigError "<file>:<line>: <what>" when one is missing or bad, or
-// "auth.http.url: ..." when an HTTP setting is.
+// Reads the files; throws ConfigError "<where>: <step>.<key>: <what>" ("cicada.toml:12:
+// authentication[2].url: ...", "auth.password_file.path: <file>:<line>: ...") when a
+// setting or a file is bad.
 std::unique_ptr<AuthChain> chain_from_config(const Config& config);
 
 }  // namespace cicada::broker::auth

@@ -2,10 +2,13 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <optional>
+#include <variant>
 
 namespace cicada::broker::auth {
 namespace asio = boost::asio;
@@ -33,9 +36,19 @@ HttpThread::~HttpThread() {
   }
 }
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
 struct HttpClient::Connection {
-  explicit Connection(asio::io_context& context) : stream(context) {}
-  beast::tcp_stream stream;
+  using Stream = std::variant<beast::tcp_stream, TlsStream>;
+  Connection(asio::io_context& context, asio::ssl::context* tls)
+      : stream(tls != nullptr ? Stream(std::in_place_type<TlsStream>, context, *tls)
+                              : Stream(std::in_place_type<beast::tcp_stream>, context)) {}
+  // The TCP stream, under TLS or not: its timeouts and socket.
+  beast::tcp_stream& tcp() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); },
+                      stream);
+  }
+  Stream stream;
   beast::flat_buffer buffer;
 };
 
@@ -65,7 +78,8 @@ class HttpClient::Exchange : public std::enable_shared_from_this<Exchange> {
     const HttpClientSettings& settings = client_->settings_;
     request_ = {parts.method == HttpMethod::get ? http::verb::get : http::verb::post, parts.target,
                 11};
-    request_.set(http::field::host, settings.port == 80
+    const std::uint16_t default_port = settings.tls ? 443 : 80;
+    request_.set(http::field::host, settings.port == default_port
                                         ? settings.host
                                         : settings.host + ":" + std::to_string(settings.port));
     request_.set(http::field::user_agent, "cicada");
@@ -77,45 +91,74 @@ class HttpClient::Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void start() {
-    reused_ = connection_->stream.socket().is_open();
+    reused_ = connection_->tcp().socket().is_open();
     if (reused_) return write();
-    connection_->stream.expires_after(client_->settings_.connect_timeout);
+    connection_->tcp().expires_after(client_->settings_.connect_timeout);
     resolver_.async_resolve(
         client_->settings_.host, std::to_string(client_->settings_.port),
         [self = shared_from_this()](error_code error,
                                     const asio::ip::tcp::resolver::results_type& endpoints) {
           if (error) return self->fail("resolve", error);
-          self->connection_->stream.async_connect(
+          self->connection_->tcp().async_connect(
               endpoints, [self](error_code connect_error, const asio::ip::tcp::endpoint&) {
                 if (connect_error) return self->fail("connect", connect_error);
-                self->write();
+                self->handshake();
               });
         });
   }
 
  private:
+  // https: SNI, the name to verify, and the handshake, within the connect timeout.
+  void handshake() {
+    auto* tls = std::get_if<TlsStream>(&connection_->stream);
+    if (tls == nullptr) return write();
+    const HttpClientSettings& settings = client_->settings_;
+    const std::string& name = settings.server_name.empty() ? settings.host : settings.server_name;
+    // SNI carries host names only (RFC 6066 3), never an address literal.
+    error_code not_an_address;
+    (void)asio::ip::make_address(name, not_an_address);
+    if (not_an_address) {
+      // SSL_set_tlsext_host_name, without the macro's C cast.
+      SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(name.c_str()));
+    }
+    tls->set_verify_callback(asio::ssl::host_name_verification(name));
+    tls->async_handshake(asio::ssl::stream_base::client,
+                         [self = shared_from_this()](error_code error) {
+                           if (error) return self->fail("TLS handshake", error);
+                           self->write();
+                         });
+  }
+
   void write() {
-    connection_->stream.expires_after(client_->settings_.request_timeout);
-    http::async_write(connection_->stream, request_,
-                      [self = shared_from_this()](error_code error, std::size_t) {
-                        if (error) return self->fail("write", error);
-                        self->read();
-                      });
+    connection_->tcp().expires_after(client_->settings_.request_timeout);
+    std::visit(
+        [this](auto& stream) {
+          http::async_write(stream, request_,
+                            [self = shared_from_this()](error_code error, std::size_t) {
+                              if (error) return self->fail("write", error);
+                              self->read();
+                            });
+        },
+        connection_->stream);
   }
 
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxResponseBody);
-    http::async_read(connection_->stream, connection_->buffer, *parser_,
-                     [self = shared_from_this()](error_code error, std::size_t) {
-                       if (error) return self->fail("read", error);
-                       self->done();
-                     });
+    std::visit(
+        [this](auto& stream) {
+          http::async_read(stream, connection_->buffer, *parser_,
+                           [self = shared_from_this()](error_code error, std::size_t) {
+                             if (error) return self->fail("read", error);
+                             self->done();
+                           });
+        },
+        connection_->stream);
   }
 
   void done() {
-    auto& stream = connection_->stream;
-    stream.expires_never();
+    connection_->tcp().expires_never();
     auto response = parser_->release();
     if (!response.keep_alive()) close();
     finish(HttpResponse{.status = response.result_int(), .body = std::move(response.body())});
@@ -135,9 +178,13 @@ class HttpClient::Exchange : public std::enable_shared_from_this<Exchange> {
 
   void close() {
     beast::error_code ignored;
-    connection_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    connection_->stream.socket().close(ignored);
+    connection_->tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    connection_->tcp().socket().close(ignored);
     connection_->buffer.clear();
+    // A TLS stream's session cannot be reused on a new socket: start it afresh.
+    if (std::holds_alternative<TlsStream>(connection_->stream)) {
+      connection_ = std::make_unique<Connection>(client_->context_, client_->settings_.tls.get());
+    }
   }
 
   void finish(HttpResponse response) {
@@ -163,7 +210,7 @@ void HttpClient::pump() {
       connection = std::move(idle_.back());
       idle_.pop_back();
     } else if (open_ < settings_.pool_size) {
-      connection = std::make_unique<Connection>(context_);
+      connection = std::make_unique<Connection>(context_, settings_.tls.get());
       ++open_;
     } else {
       return;  // every connection is busy; the next one freed takes the queue's head
@@ -176,7 +223,7 @@ void HttpClient::pump() {
 }
 
 void HttpClient::release(std::unique_ptr<Connection> connection) {
-  if (connection->stream.socket().is_open()) {
+  if (connection->tcp().socket().is_open()) {
     idle_.push_back(std::move(connection));
   } else {
     --open_;

@@ -8,14 +8,15 @@
 // or else waits in a queue for the next free connection. A request that fails on a reused
 // connection (the server closed it while it was idle) is tried once more on a new one,
 // unless it timed out.
-// Timeouts: connect_timeout for resolving and connecting, request_timeout for writing the
-// request and reading the whole response.
+// Timeouts: connect_timeout for resolving, connecting and the TLS handshake (https),
+// request_timeout for writing the request and reading the whole response.
 // Thread-safety: HttpThread and send() may be used from any thread; everything else runs on
 // the HTTP thread.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <deque>
@@ -57,6 +58,10 @@ struct HttpResponse {
 struct HttpClientSettings {
   std::string host;
   std::uint16_t port = 80;
+  // https: the TLS context (http_tls.hpp), and the name sent as SNI and verified in the
+  // service's certificate (the host when empty). Null: plain HTTP.
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::string server_name;
   std::size_t pool_size = 8;
   std::chrono::milliseconds connect_timeout{15'000};
   std::chrono::milliseconds request_timeout{5'000};

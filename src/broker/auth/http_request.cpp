@@ -51,15 +51,20 @@ std::string form_encode(const json::object& object) {
 }  // namespace
 
 Expected<HttpUrl, std::string> parse_http_url(std::string_view url) {
-  // Hand-parsed rather than with Boost.URL: only http://host[:port][/target] is accepted, and
-  // Boost.URL would have to be compiled into this library a second time (see src/client).
-  constexpr std::string_view scheme = "http://";
-  if (url.starts_with("https://")) return unexpected(std::string("https is not supported yet"));
-  if (!url.starts_with(scheme)) return unexpected(std::string("expected http://HOST[:PORT]/PATH"));
-  url.remove_prefix(scheme.size());
+  // Hand-parsed rather than with Boost.URL: only http(s)://host[:port][/target] is accepted,
+  // and Boost.URL would have to be compiled into this library a second time (see src/client).
+  HttpUrl result;
+  if (url.starts_with("https://")) {
+    result.tls = true;
+    result.port = 443;
+    url.remove_prefix(8);
+  } else if (url.starts_with("http://")) {
+    url.remove_prefix(7);
+  } else {
+    return unexpected(std::string("expected http://HOST[:PORT]/PATH or https://..."));
+  }
   const auto slash = url.find_first_of("/?");
   std::string_view authority = url.substr(0, slash);
-  HttpUrl result;
   if (slash != std::string_view::npos) {
     result.target = std::string(url.substr(slash));
     if (result.target.front() == '?') result.target.insert(0, "/");

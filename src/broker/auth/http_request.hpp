@@ -27,7 +27,8 @@ namespace cicada::broker::auth {
 // http://HOST[:PORT][/PATH[?QUERY]]. https is not supported yet.
 struct HttpUrl {
   std::string host;
-  std::uint16_t port = 80;
+  std::uint16_t port = 80;   // 443 for https
+  bool tls = false;          // https://
   std::string target = "/";  // path and query, as sent in the request line
 };
 Expected<HttpUrl, std::string> parse_http_url(std::string_view url);

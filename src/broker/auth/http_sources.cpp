@@ -12,9 +12,17 @@ Expected<std::shared_ptr<const HttpStep>, std::string> HttpStep::make(
   auto request =
       RequestTemplate::make(settings.url, settings.method, settings.body, settings.headers);
   if (!request) return unexpected(std::move(request.error()));
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (request->url().tls) {
+    auto made = make_http_tls(settings.tls);
+    if (!made) return unexpected(std::move(made.error()));
+    tls = std::move(*made);
+  }
   auto client = std::make_shared<HttpClient>(
       *thread, HttpClientSettings{.host = request->url().host,
                                   .port = request->url().port,
+                                  .tls = std::move(tls),
+                                  .server_name = settings.tls.server_name,
                                   .pool_size = settings.pool_size,
                                   .connect_timeout = settings.connect_timeout,
                                   .request_timeout = settings.request_timeout});
@@ -56,25 +64,26 @@ void HttpStep::ask(const Placeholders& values, std::function<void(AuthAnswer)> d
   // The callback holds no reference to the step: a pending request must not keep the HTTP
   // thread (which the step owns) alive. The cache keeps only what the service answered;
   // a failure is asked again next time.
-  client->send(std::move(parts), [fail_closed = fail_closed, cache = cache, key = std::move(key),
-                                  where = section + ": http://" + request.url().host + ":" +
-                                          std::to_string(request.url().port),
-                                  done = std::move(done)](HttpResponse response) {
-    if (auto answer = parse_http_answer(response.status, response.body)) {
-      if (cache) cache->insert(key, *answer, AnswerCache::Clock::now());
-      return done(*answer);
-    }
-    // Logged on the HTTP thread, never on a worker; the request (it may hold a password) is
-    // not quoted.
-    if (response.status == 0) {
-      spdlog::warn("{}: {}", where, response.error);
-    } else {
-      spdlog::warn("{}: answered status {}{}", where, response.status,
-                   response.status == 200 ? " with a body that is not a JSON object" : "");
-    }
-    done(AuthAnswer{.verdict = fail_closed ? Verdict::deny : Verdict::ignore,
-                    .deny_reason = codec::ReasonCode::not_authorized});
-  });
+  client->send(
+      std::move(parts), [fail_closed = fail_closed, cache = cache, key = std::move(key),
+                         where = section + (request.url().tls ? ": https://" : ": http://") +
+                                 request.url().host + ":" + std::to_string(request.url().port),
+                         done = std::move(done)](HttpResponse response) {
+        if (auto answer = parse_http_answer(response.status, response.body)) {
+          if (cache) cache->insert(key, *answer, AnswerCache::Clock::now());
+          return done(*answer);
+        }
+        // Logged on the HTTP thread, never on a worker; the request (it may hold a password) is
+        // not quoted.
+        if (response.status == 0) {
+          spdlog::warn("{}: {}", where, response.error);
+        } else {
+          spdlog::warn("{}: answered status {}{}", where, response.status,
+                       response.status == 200 ? " with a body that is not a JSON object" : "");
+        }
+        done(AuthAnswer{.verdict = fail_closed ? Verdict::deny : Verdict::ignore,
+                        .deny_reason = codec::ReasonCode::not_authorized});
+      });
 }
 
 void HttpAuthenticator::authenticate(const ConnectRequest& request,

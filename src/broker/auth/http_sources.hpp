@@ -14,6 +14,7 @@
 #include "broker/auth/answer_cache.hpp"
 #include "broker/auth/http_client.hpp"
 #include "broker/auth/http_request.hpp"
+#include "broker/auth/http_tls.hpp"
 #include "broker/auth/source.hpp"
 
 namespace cicada::broker::auth {
@@ -32,6 +33,7 @@ struct HttpStepSettings {
   std::chrono::milliseconds cache_ttl{0};
   std::size_t cache_max_entries = 100'000;
   std::size_t cache_max_bytes = 100u << 20;
+  HttpTlsSettings tls;  // https:// URLs only
 };
 
 // The template and client that one authenticator or authorizer shares with its reloaded copies.
@@ -69,7 +71,6 @@ class HttpAuthenticator final : public Authenticator {
                     std::function<void(AuthAnswer)> done) const override;
   // is_superuser in the answer reaches authorization through the connection
   // (AccessRequest::superuser), not through a lookup by user name.
-  bool is_superuser(std::string_view) const override { return false; }
   // Nothing to reread: the same step.
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {
     return std::shared_ptr<const Authenticator>(std::make_shared<HttpAuthenticator>(step_));

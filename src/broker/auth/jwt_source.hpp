@@ -39,7 +39,6 @@ class JwtAuthenticator final : public Authenticator {
   void authenticate(const ConnectRequest& request,
                     std::function<void(AuthAnswer)> done) const override;
   // The token, not the user name, makes a superuser (AccessRequest::superuser).
-  bool is_superuser(std::string_view) const override { return false; }
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {
     return Expected<std::shared_ptr<const Authenticator>, std::string>{
         std::make_shared<JwtAuthenticator>(*this)};

@@ -35,9 +35,6 @@ class Authenticator {
   virtual std::string_view name() const noexcept = 0;
   virtual void authenticate(const ConnectRequest& request,
                             std::function<void(AuthAnswer)> done) const = 0;
-  // True when this step vouches for the user name as a superuser: consulted for
-  // authorization, which the broker asks with the user name only.
-  virtual bool is_superuser(std::string_view username) const = 0;
   // The same step with its files read again; an error leaves this one in use.
   virtual Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const = 0;
 };

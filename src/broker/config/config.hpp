@@ -48,6 +48,9 @@ struct TcpListenerConfig {
   // authentication chain, unless no authenticator is configured at all.
   bool allow_anonymous = true;
   std::uint32_t max_conn_rate = 0;  // new connections accepted per second; 0 = no limit
+  // The names of the authenticators asked for this listener's clients, in the chain's
+  // order; empty = every one.
+  std::vector<std::string> authenticators;
   ListenerKind kind = ListenerKind::tcp;
   // [listeners.ssl.NAME] and [listeners.wss.NAME] only (bind defaults to 0.0.0.0:8883
   // and 0.0.0.0:8084 there).
@@ -73,6 +76,102 @@ struct TcpListenerConfig {
   }
 
   friend bool operator==(const TcpListenerConfig&, const TcpListenerConfig&) = default;
+};
+
+// Where a table was written, for the errors found once the whole configuration is read.
+// Not part of the value: two configurations that differ only in where they were written
+// are equal (print_config's output reads back to an equal Config).
+struct Origin {
+  std::string where;  // "cicada.toml:12", "environment variable CICADA_AUTH__HTTP__URL"
+  std::string key;    // "authentication[2]", "auth.http"
+  friend bool operator==(const Origin&, const Origin&) noexcept { return true; }
+};
+
+// The backends of an [[authentication]] table, and their [auth.BACKEND] sections.
+enum class AuthBackend { password_file, jwt, http };
+constexpr const char* auth_backend_name(AuthBackend backend) noexcept {
+  constexpr const char* names[] = {"password_file", "jwt", "http"};
+  return names[static_cast<int>(backend)];
+}
+// The types of an [[authorization.sources]] table; [authorization.acl_file] is a file one.
+enum class AuthzType { file, http };
+constexpr const char* authz_type_name(AuthzType type) noexcept {
+  constexpr const char* names[] = {"file", "http"};
+  return names[static_cast<int>(type)];
+}
+
+// One authenticator (an [[authentication]] table or an [auth.BACKEND] section), with the
+// keys of every backend; only its backend's are read. Key names after EMQX's.
+struct AuthenticatorConfig {
+  AuthBackend backend = AuthBackend::password_file;
+  std::string name;    // unique; defaults to the backend's name. Listeners list these.
+  bool enable = true;  // false: kept in the file, asked by nobody
+  Origin origin;
+  // password_file: mosquitto_passwd's format, reloaded on SIGHUP.
+  std::string path;
+  std::string superusers;  // comma-separated user names that bypass authorization
+  // jwt: a JWT in the password (or user name).
+  std::string algorithm;                // hmac-based | public-key (required)
+  std::string secret;                   // hmac-based
+  bool secret_base64_encoded = false;   //
+  std::string public_key;               // public-key: PEM text, or a PEM file's path
+  std::string from = "password";        // password | username
+  std::string verify_claims;            // "claim=template, ..." e.g. "clientid=${clientid}"
+  std::string acl_claim_name = "acl";   //
+  bool disconnect_after_expire = true;  //
+  // http: a service in EMQX's format.
+  std::string url;
+  std::string method = "post";  // post | get
+  std::string body =
+      R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})";
+  std::string headers;  // "Name: value" lines
+  std::uint32_t request_timeout_ms = 5000;
+  std::uint32_t connect_timeout_ms = 15000;
+  std::uint32_t pool_size = 8;     // keep-alive connections
+  bool on_error_deny = false;      // on_error: "ignore" | "deny" (service failed)
+  std::uint32_t cache_ttl_ms = 0;  // 0 = no answer cache
+  std::uint32_t cache_max_entries = 100000;
+  std::uint64_t cache_max_bytes = 100ull << 20;
+  // https:// URLs: EMQX's ssl.* keys.
+  bool ssl_verify = true;  // ssl.verify: verify_peer | verify_none
+  std::string ssl_cacertfile;
+  std::string ssl_certfile;
+  std::string ssl_keyfile;
+  std::string ssl_server_name_indication;
+
+  friend bool operator==(const AuthenticatorConfig&, const AuthenticatorConfig&) = default;
+};
+
+// One authorization source (an [[authorization.sources]] table, [authorization.acl_file]
+// or [authorization.http]); only its type's keys are read.
+struct AuthorizationSourceConfig {
+  AuthzType type = AuthzType::file;
+  std::string name;  // unique; defaults to the type's name
+  bool enable = true;
+  Origin origin;
+  // file: Mosquitto's ACL syntax, reloaded on SIGHUP.
+  std::string path;
+  // http: a service in EMQX's format.
+  std::string url;
+  std::string method = "post";
+  std::string body = R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
+                     R"("action":"${action}"})";
+  std::string headers;
+  std::uint32_t request_timeout_ms = 5000;
+  std::uint32_t connect_timeout_ms = 15000;
+  std::uint32_t pool_size = 8;
+  bool on_error_deny = false;
+  std::uint32_t cache_ttl_ms = 0;
+  std::uint32_t cache_max_entries = 100000;
+  std::uint64_t cache_max_bytes = 100ull << 20;
+  bool ssl_verify = true;
+  std::string ssl_cacertfile;
+  std::string ssl_certfile;
+  std::string ssl_keyfile;
+  std::string ssl_server_name_indication;
+
+  friend bool operator==(const AuthorizationSourceConfig&,
+                         const AuthorizationSourceConfig&) = default;
 };
 
 // mqtt.shared_subscription_strategy: how a $share group picks the member that gets a message.
@@ -119,52 +218,25 @@ struct Config {
                                                              // may receive
   // [sys_topics]: the $SYS tree is published every this many seconds; 0 = never.
   std::uint32_t sys_msg_interval = 60;
-  // [auth], [authorization]: files in Mosquitto's formats, reloaded on SIGHUP.
-  std::string auth_password_file;            // "" = no password file
-  std::string auth_superusers;               // comma-separated user names that bypass authorization
-  std::string authorization_acl_file;        // "" = no ACL file
-  bool authorization_no_match_allow = true;  // "allow" | "deny": answer when no source matched
+  // [authorization]: the answer when no source matched, and what a refusal costs.
+  bool authorization_no_match_allow = true;    // "allow" | "deny"
   bool authorization_deny_disconnect = false;  // deny_action: "ignore" | "disconnect"
-  // [auth.http], [authorization.http]: an HTTP service in EMQX's format; "" url = none.
-  std::string auth_http_url;
-  std::string auth_http_method = "post";  // post | get
-  std::string auth_http_body =
-      R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})";
-  std::string auth_http_headers;              // "Name: value" lines
-  std::uint32_t auth_http_timeout_ms = 5000;  // whole request
-  std::uint32_t auth_http_connect_timeout_ms = 15000;
-  std::uint32_t auth_http_pool_size = 8;     // keep-alive connections
-  bool auth_http_fail_closed = false;        // unreachable service: deny, not ignore
-  std::uint32_t auth_http_cache_ttl_ms = 0;  // 0 = no answer cache
-  std::uint32_t auth_http_cache_max_entries = 100000;
-  std::uint64_t auth_http_cache_max_bytes = 100ull << 20;
-  // [auth.jwt]: a JWT in the password (or user name), EMQX's keys; "" algorithm = none.
-  std::string auth_jwt_algorithm;          // "" | hmac-based | public-key
-  std::string auth_jwt_secret;             // hmac-based
-  bool auth_jwt_secret_base64 = false;     // secret_base64_encoded
-  std::string auth_jwt_public_key;         // public-key: PEM text, or a PEM file's path
-  std::string auth_jwt_from = "password";  // password | username
-  std::string auth_jwt_verify_claims;      // "claim=template, ..." e.g. "clientid=${clientid}"
-  std::string auth_jwt_acl_claim_name = "acl";
-  bool auth_jwt_disconnect_after_expire = true;
-  std::string authorization_http_url;
-  std::string authorization_http_method = "post";
-  std::string authorization_http_body =
-      R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
-      R"("action":"${action}"})";
-  std::string authorization_http_headers;
-  std::uint32_t authorization_http_timeout_ms = 5000;
-  std::uint32_t authorization_http_connect_timeout_ms = 15000;
-  std::uint32_t authorization_http_pool_size = 8;
-  bool authorization_http_fail_closed = false;
-  std::uint32_t authorization_http_cache_ttl_ms = 0;  // 0 = no answer cache
-  std::uint32_t authorization_http_cache_max_entries = 100000;
-  std::uint64_t authorization_http_cache_max_bytes = 100ull << 20;
+  // The authentication chain, in order: the [[authentication]] tables, or the [auth.*]
+  // sections (password_file, jwt, http, in that order). Empty: no authenticator.
+  std::vector<AuthenticatorConfig> authentication;
+  // The authorization chain, in order: the [[authorization.sources]] tables, or
+  // [authorization.acl_file] then [authorization.http].
+  std::vector<AuthorizationSourceConfig> authorization_sources;
   // [node]
   std::uint32_t worker_threads = 0;        // 0 = one per core; 0..1024
   std::uint64_t node_max_connections = 0;  // all listeners together; 0 = no limit
   // A failed authentication is answered this much later (brute-force brake); 0 = at once.
   std::uint32_t auth_failure_delay_ms = 1000;
+  // An address with this many failed authentications within the window is banned (0x8A)
+  // for auth_failure_ban; 0 = never.
+  std::uint32_t auth_failure_limit = 0;
+  std::uint32_t auth_failure_window_ms = 60'000;
+  std::uint32_t auth_failure_ban_ms = 300'000;
   // [log]
   std::string log_level = "info";  // trace, debug, info, warning, error, critical, off
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/config/config.hpp"
 #include "broker/config/options.hpp"
@@ -64,6 +65,14 @@ std::string Written::shown() const {
       return std::to_string(integer);
     case Kind::text:
       return toml_string(text);
+    case Kind::list: {
+      std::string shown = "[";
+      for (const std::string& item : items) {
+        if (shown.size() > 1) shown += ", ";
+        shown += toml_string(item);
+      }
+      return shown + "]";
+    }
     case Kind::other:
       break;
   }
@@ -174,12 +183,34 @@ OptionValue convert(const OptionSpec<Target>& o, const Written& w, std::string_v
       }
       return format_host_port(host_port->host, host_port->port);
     }
+    case OptionType::names: {
+      std::vector<std::string> names;
+      if (w.kind == Written::Kind::list) {
+        names = w.items;
+      } else if (is_text && w.is_text_source) {
+        names = split_names(w.text);
+      } else {
+        fail(where, key, "expected an array of names, as [\"a\", \"b\"]" + got);
+      }
+      for (const std::string& name : names) {
+        if (!valid_name(name)) {
+          fail(where, key,
+               "expected names of lower-case letters, digits, '_' and '-', got " +
+                   toml_string(name));
+        }
+      }
+      return join_names(names);
+    }
   }
   fail(where, key, "unsupported option type");
 }
 
 template OptionValue convert(const Option&, const Written&, std::string_view, std::string_view);
 template OptionValue convert(const ListenerOption&, const Written&, std::string_view,
+                             std::string_view);
+template OptionValue convert(const AuthenticatorOption&, const Written&, std::string_view,
+                             std::string_view);
+template OptionValue convert(const AuthorizationSourceOption&, const Written&, std::string_view,
                              std::string_view);
 
 }  // namespace cicada::broker::config

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "broker/config/options.hpp"
 
@@ -18,11 +19,12 @@ namespace cicada::broker::config {
 // One value as written: a TOML value from the file, or text from the environment or the
 // command line, where every value is text (so "60" is an integer there, and "true" a boolean).
 struct Written {
-  enum class Kind { boolean, integer, text, other };
+  enum class Kind { boolean, integer, text, list, other };
   Kind kind = Kind::other;
   bool boolean = false;
   std::int64_t integer = 0;
-  std::string text;  // Kind::text: the text; Kind::other: a description, "a table"
+  std::string text;                // Kind::text: the text; Kind::other: a description, "a table"
+  std::vector<std::string> items;  // Kind::list: a TOML array's strings
   bool is_text_source = false;
 
   std::string shown() const;  // for "got ...": true, 5, "text", a table
@@ -31,7 +33,8 @@ struct Written {
 Written from_text(std::string_view text);
 
 // The value `w` means for option `o`, checked against its type and bounds; otherwise fails
-// naming `where` and `key`. Instantiated for Config and TcpListenerConfig rows.
+// naming `where` and `key`. Instantiated for the rows of Config, TcpListenerConfig,
+// AuthenticatorConfig and AuthorizationSourceConfig.
 template <class Target>
 OptionValue convert(const OptionSpec<Target>& o, const Written& w, std::string_view where,
                     std::string_view key);

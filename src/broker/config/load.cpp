@@ -13,9 +13,11 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -72,6 +74,38 @@ const KindName* kind_of_key(std::string_view key) {
   return nullptr;
 }
 
+// The single-step sections: [auth.BACKEND] and [authorization.acl_file|http].
+constexpr std::array<AuthBackend, 3> kAuthBackends{AuthBackend::password_file, AuthBackend::jwt,
+                                                   AuthBackend::http};
+constexpr std::array<AuthzType, 2> kAuthzTypes{AuthzType::file, AuthzType::http};
+std::string section_of(AuthBackend backend) {
+  return std::string("auth.") + auth_backend_name(backend);
+}
+std::string section_of(AuthzType type) {
+  return type == AuthzType::file ? "authorization.acl_file" : "authorization.http";
+}
+
+template <class Spec>
+const Spec* find_row(std::span<const Spec> rows, std::string_view key) {
+  for (const Spec& row : rows) {
+    if (row.key == key) return &row;
+  }
+  return nullptr;
+}
+
+// The row of `key` in an authenticator of `backend` (or a source of `type`), common keys
+// (name, enable) included when `with_common`.
+const config::AuthenticatorOption* entry_row(AuthBackend backend, std::string_view key,
+                                             bool with_common) {
+  if (const auto* o = find_row(config::authenticator_options(backend), key)) return o;
+  return with_common ? find_row(config::authenticator_common_options(), key) : nullptr;
+}
+const config::AuthorizationSourceOption* entry_row(AuthzType type, std::string_view key,
+                                                   bool with_common) {
+  if (const auto* o = find_row(config::authorization_source_options(type), key)) return o;
+  return with_common ? find_row(config::authorization_source_common_options(), key) : nullptr;
+}
+
 enum class Source { file, environment, command_line };
 
 Written from_toml(const toml::node& node) {
@@ -91,8 +125,13 @@ Written from_toml(const toml::node& node) {
     w.text = out.str();
   } else if (node.is_table()) {
     w.text = "a table";
-  } else if (node.is_array()) {
+  } else if (const auto* array = node.as_array()) {
     w.text = "an array";
+    if (array->is_homogeneous(toml::node_type::string) || array->empty()) {
+      w.kind = Written::Kind::list;
+      for (const toml::node& item : *array)
+        w.items.push_back(item.as_string()->get());
+    }
   } else {
     w.text = "a date or time";
   }
@@ -142,11 +181,22 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
       candidates.push_back(listener_prefix + std::string(o->key));
     }
   }
+  for (const AuthBackend backend : kAuthBackends) {
+    for (const config::AuthenticatorOption& o : config::authenticator_options(backend)) {
+      candidates.push_back(section_of(backend) + "." + std::string(o.key));
+    }
+  }
+  for (const AuthzType type : kAuthzTypes) {
+    for (const config::AuthorizationSourceOption& o : config::authorization_source_options(type)) {
+      candidates.push_back(section_of(type) + "." + std::string(o.key));
+    }
+  }
   if (with_sections) {
     for (std::string_view section :
          {"listeners", "listeners.tcp", "listeners.ssl", "listeners.ws", "listeners.wss", "mqtt",
-          "retainer", "sys_topics", "auth", "authorization", "auth.http", "authorization.http",
-          "node", "log"}) {
+          "retainer", "sys_topics", "auth", "authorization", "auth.password_file", "auth.jwt",
+          "auth.http", "authorization.acl_file", "authorization.http", "authorization.sources",
+          "authentication", "node", "log"}) {
       candidates.emplace_back(section);
     }
   }
@@ -188,9 +238,7 @@ bool is_section(std::string_view key) {
 // Listener names become TOML bare keys and environment-variable segments, which are
 // case-folded; so they are limited to lower-case letters, digits, '_' and '-'.
 bool valid_listener_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
+  return config::valid_name(name);
 }
 
 std::string key_from_environment(std::string_view name) {
@@ -213,6 +261,159 @@ std::string_view flag_for(std::string_view key) {
   if (key == "log.level") return "--log-level";
   return "--set";
 }
+
+// JSON's string form, for a body written as a TOML table.
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      constexpr char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[(c >> 4) & 0xf];
+      out += hex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// A string value of `table`, or nullopt when absent; fails when it is there but no string.
+std::optional<std::string> string_key(const toml::table& table, std::string_view name,
+                                      const std::string& where, const std::string& key,
+                                      std::string_view expected) {
+  const toml::node* node = table.get(name);
+  if (node == nullptr) return std::nullopt;
+  if (const auto* text = node->as_string()) return text->get();
+  fail(where, key + "." + std::string(name),
+       "expected " + std::string(expected) + ", got " + from_toml(*node).shown());
+}
+
+// What the loader needs to know of each chain.
+struct AuthnTraits {
+  using Entry = AuthenticatorConfig;
+  using Type = AuthBackend;
+  static constexpr std::string_view kArray = "authentication";
+  static constexpr std::array<Type, 3> kTypes = kAuthBackends;
+
+  static Type& type_of(Entry& e) { return e.backend; }
+  static Type type_of(const Entry& e) { return e.backend; }
+  static const char* type_name(Type type) { return auth_backend_name(type); }
+  static std::optional<Type> type_named(std::string_view name) {
+    for (const Type type : kTypes) {
+      if (name == auth_backend_name(type)) return type;
+    }
+    return std::nullopt;
+  }
+  static std::span<const config::AuthenticatorOption> rows(Type type) {
+    return config::authenticator_options(type);
+  }
+  static std::span<const config::AuthenticatorOption> common_rows() {
+    return config::authenticator_common_options();
+  }
+  static bool is_type_key(std::string_view key) { return key == "backend" || key == "mechanism"; }
+  // backend, and EMQX's mechanism: password_based (password_file, http) or jwt, which
+  // needs no backend.
+  static Type type_from(const toml::table& table, const std::string& where,
+                        const std::string& key) {
+    constexpr std::string_view expected = "one of password_file, jwt or http";
+    const auto backend = string_key(table, "backend", where, key, expected);
+    const auto mechanism =
+        string_key(table, "mechanism", where, key, "one of password_based or jwt");
+    if (mechanism && *mechanism != "password_based" && *mechanism != "jwt") {
+      fail(where, key + ".mechanism",
+           "expected one of password_based or jwt, got " + config::toml_string(*mechanism));
+    }
+    if (!backend && mechanism == "jwt") return Type::jwt;
+    if (!backend) fail(where, key + ".backend", "required: " + std::string(expected));
+    const auto type = type_named(*backend);
+    if (!type) {
+      fail(where, key + ".backend",
+           "expected " + std::string(expected) + ", got " + config::toml_string(*backend));
+    }
+    const std::string_view needs = *type == Type::jwt ? "jwt" : "password_based";
+    if (mechanism && *mechanism != needs) {
+      fail(where, key + ".mechanism",
+           "a " + *backend + " authenticator is mechanism \"" + std::string(needs) + "\", got " +
+               config::toml_string(*mechanism));
+    }
+    return *type;
+  }
+  static std::string_view required_key(const Entry& e) {
+    switch (e.backend) {
+      case Type::password_file:
+        return "path";
+      case Type::jwt:
+        return "algorithm";
+      case Type::http:
+        break;
+    }
+    return "url";
+  }
+  static const std::string& required(const Entry& e) {
+    switch (e.backend) {
+      case Type::password_file:
+        return e.path;
+      case Type::jwt:
+        return e.algorithm;
+      case Type::http:
+        break;
+    }
+    return e.url;
+  }
+  static void check_empty_section(const Entry& e) {
+    if (e.backend == Type::password_file && !e.superusers.empty()) {
+      fail(e.origin.where, "auth.password_file.superusers",
+           "superusers are users of a password file; set auth.password_file.path too");
+    }
+  }
+};
+
+struct AuthzTraits {
+  using Entry = AuthorizationSourceConfig;
+  using Type = AuthzType;
+  static constexpr std::string_view kArray = "authorization.sources";
+  static constexpr std::array<Type, 2> kTypes = kAuthzTypes;
+
+  static Type& type_of(Entry& e) { return e.type; }
+  static Type type_of(const Entry& e) { return e.type; }
+  static const char* type_name(Type type) { return authz_type_name(type); }
+  static std::optional<Type> type_named(std::string_view name) {
+    for (const Type type : kTypes) {
+      if (name == authz_type_name(type)) return type;
+    }
+    return std::nullopt;
+  }
+  static std::span<const config::AuthorizationSourceOption> rows(Type type) {
+    return config::authorization_source_options(type);
+  }
+  static std::span<const config::AuthorizationSourceOption> common_rows() {
+    return config::authorization_source_common_options();
+  }
+  static bool is_type_key(std::string_view key) { return key == "type"; }
+  static Type type_from(const toml::table& table, const std::string& where,
+                        const std::string& key) {
+    constexpr std::string_view expected = "one of file or http";
+    const auto type = string_key(table, "type", where, key, expected);
+    if (!type) fail(where, key + ".type", "required: " + std::string(expected));
+    const auto named = type_named(*type);
+    if (!named) {
+      fail(where, key + ".type",
+           "expected " + std::string(expected) + ", got " + config::toml_string(*type));
+    }
+    return *named;
+  }
+  static std::string_view required_key(const Entry& e) {
+    return e.type == Type::file ? "path" : "url";
+  }
+  static const std::string& required(const Entry& e) {
+    return e.type == Type::file ? e.path : e.url;
+  }
+  static void check_empty_section(const Entry&) {}
+};
 
 class Loader {
  public:
@@ -294,6 +495,9 @@ class Loader {
     for (const std::string& key : cli_order_)
       ordered.push_back(&listeners_.at(key));
     check_distinct_binds(ordered);
+    config_.authentication = finish_steps(authn_);
+    config_.authorization_sources = finish_steps(authz_);
+    check_authenticator_names(ordered);
     for (const Listener* l : ordered)
       config_.tcp_listeners.push_back(l->config);
     return std::move(config_);
@@ -302,8 +506,241 @@ class Loader {
  private:
   struct Listener {
     TcpListenerConfig config;
-    std::string bind_where;  // where its bind was set, for the duplicate-bind error
+    std::string bind_where;            // where its bind was set, for the duplicate-bind error
+    std::string authenticators_where;  // where its authenticators were, for unknown names
   };
+
+  // One chain's entries as read: the array's tables, or the single-step sections (at most
+  // one per type, in the chain's fixed order).
+  template <class Traits>
+  struct Steps {
+    std::vector<typename Traits::Entry> tables;
+    std::array<std::optional<typename Traits::Entry>, Traits::kTypes.size()> sections;
+  };
+
+  template <class Traits>
+  typename Traits::Entry fresh_entry(typename Traits::Type type, Origin origin) const {
+    typename Traits::Entry entry;
+    Traits::type_of(entry) = type;
+    for (const auto& o : Traits::common_rows())
+      apply(o, entry, from_text(o.default_value), "built-in default", o.key);
+    for (const auto& o : Traits::rows(type))
+      apply(o, entry, from_text(o.default_value), "built-in default", o.key);
+    entry.origin = std::move(origin);
+    return entry;
+  }
+
+  // A value from the file for `o`: a TOML table where the row takes one (EMQX's body and
+  // headers), else the value itself.
+  template <class Target>
+  static Written written(const OptionSpec<Target>& o, const toml::node& node) {
+    const auto* table = node.as_table();
+    if (table == nullptr || o.table_form == config::TableForm::none) return from_toml(node);
+    // In the order written (toml++ iterates its tables by key): a form-encoded body's
+    // fields go out as the operator wrote them.
+    std::vector<std::pair<const toml::key*, const toml::node*>> fields;
+    for (auto&& [name, value] : *table)
+      fields.emplace_back(&name, &value);
+    std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) {
+      const auto& x = a.first->source().begin;
+      const auto& y = b.first->source().begin;
+      return std::tie(x.line, x.column) < std::tie(y.line, y.column);
+    });
+    Written w{.kind = Written::Kind::text};
+    for (const auto& [key, node_value] : fields) {
+      const toml::key& name = *key;
+      const toml::node& value = *node_value;
+      const auto* text = value.as_string();
+      if (text == nullptr) return Written{.text = "a table whose values are not all strings"};
+      if (o.table_form == config::TableForm::header_lines) {
+        w.text += std::string(name.str()) + ": " + text->get() + "\n";
+      } else {
+        w.text +=
+            (w.text.empty() ? "{" : ",") + json_string(name.str()) + ":" + json_string(text->get());
+      }
+    }
+    if (o.table_form == config::TableForm::json_object) w.text += w.text.empty() ? "{}" : "}";
+    return w;
+  }
+
+  // [[authentication]] / [[authorization.sources]]: an array of tables, each naming its
+  // type (backend) first.
+  template <class Traits>
+  void walk_tables(Steps<Traits>& steps, const toml::node& node, const toml::key& name,
+                   const std::string& key) {
+    const auto* array = node.as_array();
+    if (array == nullptr || !array->is_array_of_tables()) {
+      fail(at(node, name), key,
+           "expected [[" + key + "]] tables, one per step, got " + from_toml(node).shown());
+    }
+    for (std::size_t i = 0; i < array->size(); ++i) {
+      const toml::table& table = *array->get(i)->as_table();
+      const std::string entry_key = key + "[" + std::to_string(i + 1) + "]";
+      const std::string where = at(table.source().begin.line != 0 ? table.source() : name.source());
+      const auto type = Traits::type_from(table, where, entry_key);
+      auto entry = fresh_entry<Traits>(type, Origin{where, entry_key});
+      for_each_key(
+          type, table, "",
+          [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
+            if (Traits::is_type_key(option_name)) return;
+            const std::string option_key = entry_key + "." + option_name;
+            const auto* o = entry_row(type, option_name, /*with_common=*/true);
+            if (o == nullptr)
+              fail_entry_key(Traits::rows(type), at(option.source()), option_key, type);
+            apply(*o, entry, written(*o, value), at(value, option), option_key);
+          });
+      steps.tables.push_back(std::move(entry));
+    }
+  }
+
+  // [auth]: the [auth.password_file], [auth.jwt] and [auth.http] sections.
+  template <class Traits>
+  void walk_sections(Steps<Traits>& steps, const toml::node& node, const toml::key& name,
+                     const std::string& key) {
+    const auto* sections = node.as_table();
+    if (sections == nullptr) {
+      fail(at(node, name), key,
+           "expected a table of sections, as [auth.http], got " + from_toml(node).shown());
+    }
+    for (auto&& [section, section_node] : *sections) {
+      const std::string section_key = key + "." + std::string(section.str());
+      const auto type = Traits::type_named(section.str());
+      if (!type) fail_unknown(at(section.source()), section_key, Source::file);
+      walk_section(steps, *type, section_node, section, section_key);
+    }
+  }
+
+  template <class Traits>
+  void walk_section(Steps<Traits>& steps, typename Traits::Type type, const toml::node& node,
+                    const toml::key& name, const std::string& key) {
+    const auto* options = node.as_table();
+    if (options == nullptr) {
+      fail(at(node, name), key,
+           "expected a table of options, as [" + key + "], got " + from_toml(node).shown());
+    }
+    for_each_key(
+        type, *options, "",
+        [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
+          const std::string option_key = key + "." + option_name;
+          const auto* o = entry_row(type, option_name, /*with_common=*/false);
+          if (o == nullptr) fail_unknown(at(option.source()), option_key, Source::file);
+          apply(*o, section_entry(steps, type, at(value, option)), written(*o, value),
+                at(value, option), option_key);
+        });
+  }
+
+  // Calls f(name, value, key) for each key of a step's table, with the tables of dotted
+  // keys (EMQX's ssl = { verify = ... }, [auth.http.ssl]) flattened: "ssl.verify".
+  template <class Type, class F>
+  static void for_each_key(Type type, const toml::table& table, const std::string& prefix,
+                           const F& f) {
+    for (auto&& [option, value] : table) {
+      const std::string name = prefix + std::string(option.str());
+      const auto* inner = value.as_table();
+      if (inner != nullptr && entry_row(type, name, /*with_common=*/true) == nullptr &&
+          has_rows_under(type, name + ".")) {
+        for_each_key(type, *inner, name + ".", f);
+        continue;
+      }
+      f(name, value, option);
+    }
+  }
+  template <class Type>
+  static bool has_rows_under(Type type, const std::string& prefix) {
+    for (const auto& o : rows_of(type)) {
+      if (o.key.starts_with(prefix)) return true;
+    }
+    return false;
+  }
+  static std::span<const config::AuthenticatorOption> rows_of(AuthBackend backend) {
+    return config::authenticator_options(backend);
+  }
+  static std::span<const config::AuthorizationSourceOption> rows_of(AuthzType type) {
+    return config::authorization_source_options(type);
+  }
+
+  template <class Traits>
+  typename Traits::Entry& section_entry(Steps<Traits>& steps, typename Traits::Type type,
+                                        std::string_view where) {
+    auto& slot = steps.sections[static_cast<std::size_t>(type)];
+    if (!slot) slot = fresh_entry<Traits>(type, Origin{std::string(where), section_of(type)});
+    return *slot;
+  }
+
+  // CICADA_AUTH__HTTP__URL, --set auth.http.url=...: a key of a single-step section.
+  template <class Traits>
+  bool apply_section_text(Steps<Traits>& steps, std::string_view key, const Written& w,
+                          const std::string& where) {
+    for (const auto type : Traits::kTypes) {
+      const std::string prefix = section_of(type) + ".";
+      if (!key.starts_with(prefix)) continue;
+      const auto* o = entry_row(type, key.substr(prefix.size()), /*with_common=*/false);
+      if (o == nullptr) return false;
+      apply(*o, section_entry(steps, type, where), w, where, key);
+      return true;
+    }
+    return false;
+  }
+
+  template <class Spec, class Type>
+  [[noreturn]] void fail_entry_key(std::span<const Spec> rows, std::string_view where,
+                                   const std::string& key, Type type) const {
+    std::string what =
+        std::string("unknown key of a ") + step_kind_name(type) + " step; its keys are ";
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      if (i != 0) what += ", ";
+      what += rows[i].key;
+    }
+    fail(where, key, what);
+  }
+  static const char* step_kind_name(AuthBackend backend) { return auth_backend_name(backend); }
+  static const char* step_kind_name(AuthzType type) { return authz_type_name(type); }
+
+  // The chain's entries: the tables, or the sections in their fixed order. Checks what
+  // needs the whole chain: no mixing of the two forms, each step's required key, names.
+  template <class Traits>
+  std::vector<typename Traits::Entry> finish_steps(Steps<Traits>& steps) const {
+    std::vector<typename Traits::Entry> entries;
+    for (auto& section : steps.sections) {
+      if (!section) continue;
+      if (!steps.tables.empty()) {
+        fail(section->origin.where, section->origin.key,
+             "[" + section->origin.key + "] cannot be used with [[" + std::string(Traits::kArray) +
+                 "]] tables (" + steps.tables.front().origin.where + "); make it one of them");
+      }
+      // A section whose required key is empty is off, as before the tables existed
+      // (CICADA_AUTH__HTTP__URL= turns the file's [auth.http] off).
+      if (Traits::required(*section).empty()) {
+        Traits::check_empty_section(*section);
+        continue;
+      }
+      entries.push_back(std::move(*section));
+    }
+    for (auto& table : steps.tables) {
+      if (Traits::required(table).empty()) {
+        fail(table.origin.where, table.origin.key + "." + std::string(Traits::required_key(table)),
+             "required");
+      }
+      entries.push_back(std::move(table));
+    }
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      auto& entry = entries[i];
+      if (entry.name.empty()) entry.name = Traits::type_name(Traits::type_of(entry));
+      if (!config::valid_name(entry.name)) {
+        fail(entry.origin.where, entry.origin.key + ".name",
+             "expected a name of lower-case letters, digits, '_' and '-', got " +
+                 config::toml_string(entry.name));
+      }
+      for (std::size_t j = 0; j < i; ++j) {
+        if (entries[j].name == entry.name) {
+          fail(entry.origin.where, entry.origin.key + ".name",
+               config::toml_string(entry.name) + " is also the name of " + entries[j].origin.key +
+                   "; give each step its own name");
+        }
+      }
+    }
+    return entries;
+  }
 
   template <class Target>
   static void apply(const OptionSpec<Target>& o, Target& target, const Written& w,
@@ -315,6 +752,7 @@ class Loader {
                       std::string_view where, std::string_view key) {
     apply(o, l.config, w, where, key);
     if (o.type == OptionType::bind) l.bind_where = where;
+    if (o.type == OptionType::names) l.authenticators_where = where;
   }
 
   // Listeners are keyed "listeners.KIND.NAME": [listeners.tcp.default] and
@@ -354,6 +792,16 @@ class Loader {
           prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
       if (key == "listeners") {
         walk_listeners(node, name);
+      } else if (key == "authentication") {
+        walk_tables(authn_, node, name, key);
+      } else if (key == "authorization.sources") {
+        walk_tables(authz_, node, name, key);
+      } else if (key == "auth") {
+        walk_sections(authn_, node, name, key);
+      } else if (key == "authorization.acl_file") {
+        walk_section(authz_, AuthzType::file, node, name, key);
+      } else if (key == "authorization.http") {
+        walk_section(authz_, AuthzType::http, node, name, key);
       } else if (const Option* o = config::find_option(key)) {
         apply(*o, config_, from_toml(node), at(node, name), key);
       } else if (is_section(key)) {
@@ -455,8 +903,31 @@ class Loader {
     } else if (const Option* o = config::find_option(key)) {
       apply(*o, config_, w, where, key);
       return;
+    } else if (apply_section_text(authn_, key, w, where) ||
+               apply_section_text(authz_, key, w, where)) {
+      return;
     }
     fail_unknown(where, key, source);
+  }
+
+  void check_authenticator_names(const std::vector<const Listener*>& listeners) const {
+    for (const Listener* l : listeners) {
+      for (const std::string& name : l->config.authenticators) {
+        const auto& steps = config_.authentication;
+        if (std::any_of(steps.begin(), steps.end(),
+                        [&name](const AuthenticatorConfig& a) { return a.name == name; })) {
+          continue;
+        }
+        std::string known;
+        for (const AuthenticatorConfig& a : steps)
+          known += (known.empty() ? "" : ", ") + a.name;
+        fail(l->authenticators_where,
+             std::string(kind_of(l->config.kind).prefix) + l->config.name + ".authenticators",
+             "no authenticator is named " + config::toml_string(name) +
+                 (known.empty() ? std::string("; none is configured")
+                                : "; the authenticators are " + known));
+      }
+    }
   }
 
   void check_distinct_binds(const std::vector<const Listener*>& listeners) const {
@@ -475,6 +946,8 @@ class Loader {
   }
 
   Config config_;
+  Steps<AuthnTraits> authn_;
+  Steps<AuthzTraits> authz_;
   std::map<std::string, Listener, std::less<>> listeners_;
   std::vector<std::string> cli_order_;
   std::string file_;

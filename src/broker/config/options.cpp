@@ -13,131 +13,12 @@
 #include <string_view>
 #include <type_traits>
 
+#include "broker/config/option_rows.hpp"
+
 namespace cicada::broker::config {
 namespace {
 
-template <class M>
-struct MemberTraits;
-template <class C, class T>
-struct MemberTraits<T C::*> {
-  using Class = C;
-  using Type = T;
-};
-template <auto Member>
-using ClassOf = typename MemberTraits<decltype(Member)>::Class;
-template <auto Member>
-using TypeOf = typename MemberTraits<decltype(Member)>::Type;
-
-// Accessors. Values reach a setter only after the loader has checked them against the row's
-// type and bounds, so the narrowing casts below cannot lose information.
-template <auto Member>
-void set_bool(ClassOf<Member>& target, const OptionValue& value) {
-  target.*Member = std::get<bool>(value);
-}
-template <auto Member>
-OptionValue get_bool(const ClassOf<Member>& target) {
-  return target.*Member;
-}
-template <auto Member>
-void set_number(ClassOf<Member>& target, const OptionValue& value) {
-  target.*Member = static_cast<TypeOf<Member>>(std::get<std::uint64_t>(value));
-}
-template <auto Member>
-OptionValue get_number(const ClassOf<Member>& target) {
-  return static_cast<std::uint64_t>(target.*Member);
-}
-template <auto Member>
-void set_string(ClassOf<Member>& target, const OptionValue& value) {
-  target.*Member = std::get<std::string>(value);
-}
-template <auto Member>
-OptionValue get_string(const ClassOf<Member>& target) {
-  return target.*Member;
-}
-// An enum class field whose enumerators are numbered like `Choices`.
-template <auto Member, const auto& Choices>
-void set_enum(ClassOf<Member>& target, const OptionValue& value) {
-  const auto& text = std::get<std::string>(value);
-  const auto it = std::find(Choices.begin(), Choices.end(), text);
-  target.*Member = static_cast<TypeOf<Member>>(it - Choices.begin());
-}
-template <auto Member, const auto& Choices>
-OptionValue get_enum(const ClassOf<Member>& target) {
-  return std::string(Choices[static_cast<std::size_t>(target.*Member)]);
-}
-
-constexpr bool reloadable = true;
-constexpr bool restart = false;  // needs a restart to change
-
-template <auto Member>
-constexpr OptionSpec<ClassOf<Member>> boolean(std::string_view key, std::string_view default_value,
-                                              bool reload, std::string_view description) {
-  return {.key = key,
-          .type = OptionType::boolean,
-          .default_value = default_value,
-          .reloadable = reload,
-          .description = description,
-          .set = set_bool<Member>,
-          .get = get_bool<Member>};
-}
-
-// Integers, sizes and durations (durations in seconds unless `milliseconds`).
-template <auto Member>
-constexpr OptionSpec<ClassOf<Member>> number(OptionType type, std::string_view key,
-                                             std::string_view default_value, std::uint64_t min,
-                                             std::uint64_t max, bool reload,
-                                             std::string_view description,
-                                             bool milliseconds = false) {
-  // Evaluated at compile time for the constexpr tables below: bounds that do not fit the
-  // field fail the build instead of truncating at run time.
-  if (min > max || max > std::numeric_limits<TypeOf<Member>>::max()) {
-    throw "option bounds do not fit the Config field";
-  }
-  return {.key = key,
-          .type = type,
-          .default_value = default_value,
-          .min = min,
-          .max = max,
-          .reloadable = reload,
-          .milliseconds = milliseconds,
-          .description = description,
-          .set = set_number<Member>,
-          .get = get_number<Member>};
-}
-
-template <auto Member>
-constexpr OptionSpec<ClassOf<Member>> text(std::string_view key, std::string_view default_value,
-                                           std::uint64_t max_length, bool reload,
-                                           std::string_view description) {
-  return {.key = key,
-          .type = OptionType::string,
-          .default_value = default_value,
-          .max = max_length,
-          .reloadable = reload,
-          .description = description,
-          .set = set_string<Member>,
-          .get = get_string<Member>};
-}
-
-// An enumeration stored as an enum class (numbered like `Choices`) or as its text.
-template <auto Member, const auto& Choices>
-constexpr OptionSpec<ClassOf<Member>> choice(std::string_view key, std::string_view default_value,
-                                             bool reload, std::string_view description) {
-  OptionSpec<ClassOf<Member>> spec{.key = key,
-                                   .type = OptionType::enumeration,
-                                   .default_value = default_value,
-                                   .reloadable = reload,
-                                   .choices = Choices,
-                                   .description = description};
-  if constexpr (std::is_enum_v<TypeOf<Member>>) {
-    spec.set = set_enum<Member, Choices>;
-    spec.get = get_enum<Member, Choices>;
-  } else {
-    spec.set = set_string<Member>;
-    spec.get = get_string<Member>;
-  }
-  return spec;
-}
+using namespace rows;  // NOLINT(google-build-using-namespace): the row builders
 
 void set_bind(TcpListenerConfig& listener, const OptionValue& value) {
   // Already validated and normalised by the loader.
@@ -148,11 +29,6 @@ void set_bind(TcpListenerConfig& listener, const OptionValue& value) {
 OptionValue get_bind(const TcpListenerConfig& listener) {
   return format_host_port(listener.host, listener.port);
 }
-
-constexpr std::uint64_t kU16 = 65535;
-constexpr std::uint64_t kU32 = 4'294'967'295;
-// [MQTT-2.2.3]: a Remaining Length of at most 268,435,455 plus the 5-byte fixed header.
-constexpr std::uint64_t kMaxMqttPacket = 268'435'460;
 
 // In the order of SharedStrategy's enumerators; EMQX's names.
 constexpr std::array<std::string_view, 5> kSharedStrategies{"round_robin", "random", "sticky",
@@ -180,13 +56,6 @@ void set_deny_action(Config& c, const OptionValue& value) {
 OptionValue get_deny_action(const Config& c) {
   return std::string(kDenyActions[c.authorization_deny_disconnect ? 1 : 0]);
 }
-
-// auth.jwt.algorithm ("" = no JWT step) and auth.jwt.from, EMQX's names.
-constexpr std::array<std::string_view, 3> kJwtAlgorithms{"", "hmac-based", "public-key"};
-constexpr std::array<std::string_view, 2> kJwtFrom{"password", "username"};
-
-// The HTTP methods of auth.http.method and authorization.http.method.
-constexpr std::array<std::string_view, 2> kHttpMethods{"post", "get"};
 
 using T = OptionType;
 using C = Config;
@@ -291,91 +160,7 @@ constexpr std::array kOptions{
                                  "How often the broker publishes its figures as retained "
                                  "messages under $SYS/broker/ (docs/monitoring.md), only those "
                                  "that changed since the last time; 0s = no $SYS tree."),
-    // [auth], [authorization]: key names after EMQX's authentication/authorization.
-    text<&C::auth_password_file>(
-        "auth.password_file.path", "", 4096, restart,
-        "Password file in mosquitto_passwd's format ($7$ PBKDF2-SHA512, $6$ SHA-512, "
-        "$argon2id$); written by "
-        "cicada-passwd. Empty = none. Its content is reloaded on SIGHUP."),
-    text<&C::auth_superusers>("auth.password_file.superusers", "", kU16, restart,
-                              "Comma-separated user names from the password file that bypass "
-                              "authorization."),
-    // [auth.http]: EMQX's HTTP authenticator, asked after the password file.
-    // [auth.jwt]: EMQX's JWT authenticator, asked after the password file, before HTTP.
-    choice<&C::auth_jwt_algorithm, kJwtAlgorithms>(
-        "auth.jwt.algorithm", "", restart,
-        "hmac-based (HS256/HS384/HS512 with auth.jwt.secret) or public-key (RS256/384/512, "
-        "ES256/384/512 with auth.jwt.public_key); empty = no JWT authentication. A token "
-        "signed with another algorithm, or alg none, is refused."),
-    text<&C::auth_jwt_secret>("auth.jwt.secret", "", kU16, restart,
-                              "The HMAC secret (hmac-based)."),
-    boolean<&C::auth_jwt_secret_base64>("auth.jwt.secret_base64_encoded", "false", restart,
-                                        "The secret is given in base64."),
-    text<&C::auth_jwt_public_key>(
-        "auth.jwt.public_key", "", kU16, restart,
-        "The public key (public-key): PEM text (-----BEGIN PUBLIC KEY-----...) or the path "
-        "of a PEM file, read at start-up. RSA for RS*, an EC P-256/P-384/P-521 key for ES*."),
-    choice<&C::auth_jwt_from, kJwtFrom>("auth.jwt.from", "password", restart,
-                                        "Which CONNECT field carries the token."),
-    text<&C::auth_jwt_verify_claims>(
-        "auth.jwt.verify_claims", "", kU16, restart,
-        "Claims that must equal a value, 'claim=template' separated by commas, templates "
-        "with ${clientid} and ${username}: e.g. 'clientid=${clientid}'. A token without "
-        "the claim, or with another value, is refused."),
-    text<&C::auth_jwt_acl_claim_name>(
-        "auth.jwt.acl_claim_name", "acl", 4096, restart,
-        "The claim holding the client's own authorization rules (EMQX's rule list or its "
-        "older {pub, sub, all} form), asked before the authorization sources."),
-    boolean<&C::auth_jwt_disconnect_after_expire>(
-        "auth.jwt.disconnect_after_expire", "true", restart,
-        "Disconnect the client (0x87) when the token's exp passes; false: exp is checked at "
-        "CONNECT only."),
-    text<&C::auth_http_url>("auth.http.url", "", 4096, restart,
-                            "HTTP authentication service, http://HOST[:PORT]/PATH (https is not "
-                            "supported yet); placeholders allowed. Empty = none. Asked after the "
-                            "password file."),
-    choice<&C::auth_http_method, kHttpMethods>("auth.http.method", "post", restart,
-                                               "HTTP method; with get the body is sent as the "
-                                               "query string."),
-    text<&C::auth_http_body>(
-        "auth.http.body",
-        R"({"clientid":"${clientid}","username":"${username}","password":"${password}"})", kU16,
-        restart,
-        "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${password}, ${peerhost}, ${peerport}, ${cert_subject}, ${cert_common_name}. Sent as "
-        "JSON, or "
-        "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
-    text<&C::auth_http_headers>("auth.http.headers", "", kU16, restart,
-                                "Extra request headers, one 'Name: value' per line."),
-    number<&C::auth_http_timeout_ms>(T::duration, "auth.http.timeout", "5s", 1, 3'600'000, restart,
-                                     "Time allowed for one request and its response.",
-                                     /*milliseconds=*/true),
-    number<&C::auth_http_connect_timeout_ms>(T::duration, "auth.http.connect_timeout", "15s", 1,
-                                             3'600'000, restart,
-                                             "Time allowed to connect to the service.",
-                                             /*milliseconds=*/true),
-    number<&C::auth_http_pool_size>(T::integer, "auth.http.pool_size", "8", 1, 1024, restart,
-                                    "Keep-alive connections to the service; more requests wait "
-                                    "for a free one."),
-    boolean<&C::auth_http_fail_closed>("auth.http.fail_closed", "false", restart,
-                                       "When the service fails (no connection, timeout, status "
-                                       "other than 200/204), refuse the client (deny) instead of "
-                                       "passing to the next step (ignore)."),
-    number<&C::auth_http_cache_ttl_ms>(
-        T::duration, "auth.http.cache_ttl", "0s", 0, 86'400'000, restart,
-        "How long an answer of the service is reused for the same request (same rendered "
-        "URL and body); 0 = no cache. Only answers are kept, not failures.",
-        /*milliseconds=*/true),
-    number<&C::auth_http_cache_max_entries>(
-        T::integer, "auth.http.cache_max_entries", "100000", 1, 100'000'000, restart,
-        "Most answers the cache holds; the least recently used go first."),
-    number<&C::auth_http_cache_max_bytes>(T::size, "auth.http.cache_max_bytes", "100MB", 1024,
-                                          1ull << 40, restart,
-                                          "Most memory the cache's answers take, roughly."),
-    text<&C::authorization_acl_file>(
-        "authorization.acl_file.path", "", 4096, restart,
-        "ACL file in Mosquitto's syntax (user, topic, pattern). Empty = none. Its content is "
-        "reloaded on SIGHUP."),
+    // [authorization]: the chain itself is [[authorization.sources]] (auth_options.cpp).
     OptionSpec<Config>{.key = "authorization.no_match",
                        .type = T::enumeration,
                        .default_value = "allow",
@@ -397,51 +182,6 @@ constexpr std::array kOptions{
                                       "DISCONNECT 0x87 first).",
                        .set = set_deny_action,
                        .get = get_deny_action},
-    // [authorization.http]: EMQX's HTTP authorizer, asked after the ACL file.
-    text<&C::authorization_http_url>("authorization.http.url", "", 4096, restart,
-                                     "HTTP authorization service, http://HOST[:PORT]/PATH; "
-                                     "placeholders allowed. Empty = none. Asked after the ACL "
-                                     "file."),
-    choice<&C::authorization_http_method, kHttpMethods>(
-        "authorization.http.method", "post", restart,
-        "HTTP method; with get the body is sent as the query string."),
-    text<&C::authorization_http_body>(
-        "authorization.http.body",
-        R"({"clientid":"${clientid}","username":"${username}","topic":"${topic}",)"
-        R"("action":"${action}"})",
-        kU16, restart,
-        "Request body: a JSON object whose string values may hold ${clientid}, ${username}, "
-        "${peerhost}, ${peerport}, ${topic}, ${action} (publish or subscribe), ${qos}, "
-        "${retain}. Sent as JSON, or "
-        "form-encoded when headers set Content-Type: application/x-www-form-urlencoded."),
-    text<&C::authorization_http_headers>("authorization.http.headers", "", kU16, restart,
-                                         "Extra request headers, one 'Name: value' per line."),
-    number<&C::authorization_http_timeout_ms>(T::duration, "authorization.http.timeout", "5s", 1,
-                                              3'600'000, restart,
-                                              "Time allowed for one request and its response.",
-                                              /*milliseconds=*/true),
-    number<&C::authorization_http_connect_timeout_ms>(
-        T::duration, "authorization.http.connect_timeout", "15s", 1, 3'600'000, restart,
-        "Time allowed to connect to the service.", /*milliseconds=*/true),
-    number<&C::authorization_http_pool_size>(T::integer, "authorization.http.pool_size", "8", 1,
-                                             1024, restart,
-                                             "Keep-alive connections to the service; more "
-                                             "requests wait for a free one."),
-    boolean<&C::authorization_http_fail_closed>(
-        "authorization.http.fail_closed", "false", restart,
-        "When the service fails, refuse the publish or subscribe (deny) instead of passing to "
-        "authorization.no_match (ignore)."),
-    number<&C::authorization_http_cache_ttl_ms>(
-        T::duration, "authorization.http.cache_ttl", "0s", 0, 86'400'000, restart,
-        "How long an answer of the service is reused for the same request (same rendered "
-        "URL and body); 0 = no cache. Only answers are kept, not failures.",
-        /*milliseconds=*/true),
-    number<&C::authorization_http_cache_max_entries>(
-        T::integer, "authorization.http.cache_max_entries", "100000", 1, 100'000'000, restart,
-        "Most answers the cache holds; the least recently used go first."),
-    number<&C::authorization_http_cache_max_bytes>(
-        T::size, "authorization.http.cache_max_bytes", "100MB", 1024, 1ull << 40, restart,
-        "Most memory the cache's answers take, roughly."),
     // [node]
     number<&C::worker_threads>(T::integer, "node.worker_threads", "0", 0, 1024, restart,
                                "Event-loop worker threads; 0 = one per CPU core."),
@@ -456,6 +196,19 @@ constexpr std::array kOptions{
                                       "others), so a password guesser gets few tries a second. "
                                       "0 = refuse at once.",
                                       /*milliseconds=*/true),
+    number<&C::auth_failure_limit>(
+        T::integer, "node.auth_failure_limit", "0", 0, 1'000'000, restart,
+        "Failed authentications from one IP address within node.auth_failure_window that "
+        "ban it for node.auth_failure_ban: its clients are then refused 0x8A Banned (3.1.1: "
+        "5) without asking any authenticator. 0 = no bans. Clients behind one NAT share "
+        "an address: leave room for their retries."),
+    number<&C::auth_failure_window_ms>(T::duration, "node.auth_failure_window", "1m", 1000,
+                                       86'400'000, restart,
+                                       "The window node.auth_failure_limit counts failures in.",
+                                       /*milliseconds=*/true),
+    number<&C::auth_failure_ban_ms>(T::duration, "node.auth_failure_ban", "5m", 1000, 86'400'000,
+                                    restart, "How long a ban lasts.",
+                                    /*milliseconds=*/true),
     // [log]
     choice<&C::log_level, kLogLevels>("log.level", "info", reloadable,
                                       "Least severe level written to the log."),
@@ -486,6 +239,11 @@ constexpr std::array kListenerOptions{
                               "one second's worth); 0 = no limit. Above it the listener stops "
                               "accepting for a while: new clients wait in the kernel's backlog "
                               "instead of costing the workers anything."),
+    names<&L::authenticators>("authenticators", restart,
+                              "Names of the authenticators ([[authentication]] name, or the "
+                              "backend's name) asked for this listener's clients, in the "
+                              "chain's order; empty = every one. Superuser rights and "
+                              "allow_anonymous's 'no authenticator' case follow this list."),
 };
 
 // In the order of the enums in config.hpp.

@@ -25,10 +25,19 @@ enum class OptionType {
   string,       // text; bounds are on its length in bytes
   enumeration,  // one of `choices`
   bind,         // HOST:PORT, [IPv6]:PORT, or a bare PORT (host 0.0.0.0)
+  names,        // a list of names: a TOML array of strings, or "a, b" from the environment
+};
+
+// A string option that a file may also write as a TOML table (EMQX writes body and headers
+// so): the table is turned into the option's text form.
+enum class TableForm {
+  none,
+  json_object,   // { clientid = "${clientid}" } -> {"clientid":"${clientid}"}
+  header_lines,  // { "X-Key" = "k" } -> "X-Key: k\n"
 };
 
 // A parsed value: booleans, numbers (sizes in bytes, durations in the option's unit) and text
-// (strings and enumerations; a bind as "HOST:PORT").
+// (strings and enumerations; a bind as "HOST:PORT"; names joined by commas, "a,b").
 using OptionValue = std::variant<bool, std::uint64_t, std::string>;
 
 template <class Target>
@@ -41,6 +50,7 @@ struct OptionSpec {
   bool reloadable = false;    // may change on a configuration reload (applies to new connections)
   bool milliseconds = false;  // durations: the field counts milliseconds, not seconds
   std::span<const std::string_view> choices;  // enumerations
+  TableForm table_form = TableForm::none;     // strings
   std::string_view description;
   void (*set)(Target&, const OptionValue&) = nullptr;
   OptionValue (*get)(const Target&) = nullptr;
@@ -48,6 +58,8 @@ struct OptionSpec {
 
 using Option = OptionSpec<Config>;
 using ListenerOption = OptionSpec<TcpListenerConfig>;
+using AuthenticatorOption = OptionSpec<AuthenticatorConfig>;
+using AuthorizationSourceOption = OptionSpec<AuthorizationSourceConfig>;
 
 // Every scalar option, in the order of docs/config.md and print_config.
 std::span<const Option> options();
@@ -58,6 +70,14 @@ std::span<const ListenerOption> listener_options();
 // ssl 8883, ws 8083, wss 8084), then the TLS keys (ssl, wss), then the WebSocket keys
 // (ws, wss). Empty for tcp.
 std::vector<const ListenerOption*> kind_listener_options(ListenerKind kind);
+
+// The keys of an [[authentication]] table of `backend` besides backend, mechanism, name and
+// enable (authenticator_common_options()); also every key of its [auth.BACKEND] section.
+std::span<const AuthenticatorOption> authenticator_options(AuthBackend backend);
+std::span<const AuthenticatorOption> authenticator_common_options();  // name, enable
+// The same for [[authorization.sources]] tables and [authorization.acl_file|http].
+std::span<const AuthorizationSourceOption> authorization_source_options(AuthzType type);
+std::span<const AuthorizationSourceOption> authorization_source_common_options();
 
 const Option* find_option(std::string_view key);
 const ListenerOption* find_listener_option(std::string_view key);
@@ -77,6 +97,12 @@ std::string format_duration_ms(std::uint64_t millis);  // largest exact unit: "2
 // A number of an integer, size or duration option as a file would hold it: "32", "1MB", "15s".
 // `value` is in the option's unit (bytes; seconds, or milliseconds when `milliseconds`).
 std::string format_number(OptionType type, bool milliseconds, std::uint64_t value);
+// A names value ("a,b") as its list, and back.
+std::vector<std::string> split_names(std::string_view joined);
+std::string join_names(const std::vector<std::string>& names);
+// Names of listeners, authenticators and sources become TOML keys, list items and
+// environment-variable segments (case-folded): lower-case letters, digits, '_' and '-'.
+bool valid_name(std::string_view name);
 // A TOML basic string: quoted, with quotes, backslashes and control characters escaped.
 std::string toml_string(std::string_view text);
 // Well-formed UTF-8 without U+0000, as MQTT requires of its strings [MQTT-1.5.4-1], [MQTT-1.5.4-2].

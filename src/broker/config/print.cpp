@@ -2,6 +2,7 @@
 // docs/config.md. Both are generated from the declarative table, so neither can drift.
 #include <algorithm>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -28,6 +29,14 @@ std::string toml_value(const OptionSpec<Target>& o, const OptionValue& value) {
     case OptionType::duration:
       return config::toml_string(
           config::format_number(o.type, o.milliseconds, std::get<std::uint64_t>(value)));
+    case OptionType::names: {
+      std::string array = "[";
+      for (const std::string& name : config::split_names(std::get<std::string>(value))) {
+        if (array.size() > 1) array += ", ";
+        array += config::toml_string(name);
+      }
+      return array + "]";
+    }
     case OptionType::string:
     case OptionType::enumeration:
     case OptionType::bind:
@@ -58,6 +67,8 @@ std::string_view type_name(OptionType type) {
       return "enum";
     case OptionType::bind:
       return "HOST:PORT";
+    case OptionType::names:
+      return "names";
   }
   return "";
 }
@@ -80,6 +91,8 @@ std::string bounds(const OptionSpec<Target>& o) {
       }
       return text;
     }
+    case OptionType::names:
+      return "lower-case letters, digits, `_`, `-`";
     case OptionType::boolean:
     case OptionType::bind:
       break;
@@ -88,13 +101,21 @@ std::string bounds(const OptionSpec<Target>& o) {
 }
 
 template <class Target>
-std::string markdown_row(const OptionSpec<Target>& o, const std::string& key) {
+std::string markdown_row(const OptionSpec<Target>& o, const std::string& key,
+                         bool has_environment = true) {
   std::string row = "| ";
   row.append(code(key)).append(" | ").append(type_name(o.type)).append(" | ");
-  row.append(code(o.default_value.empty() ? "\"\"" : o.default_value)).append(" | ");
+  const std::string_view empty = o.type == OptionType::names ? "[]" : "\"\"";
+  row.append(code(o.default_value.empty() ? empty : o.default_value)).append(" | ");
   row.append(bounds(o)).append(" | ").append(o.reloadable ? "yes" : "no").append(" | ");
-  row.append(code(config::environment_name(key))).append(" | ");
+  row.append(has_environment ? code(config::environment_name(key)) : "").append(" | ");
   return row.append(o.description).append(" |\n");
+}
+
+template <class Target>
+void print_rows(std::string& out, std::span<const OptionSpec<Target>> rows, const Target& target) {
+  for (const OptionSpec<Target>& o : rows)
+    out += std::string(o.key) + " = " + toml_value(o, o.get(target)) + "\n";
 }
 
 }  // namespace
@@ -128,6 +149,17 @@ std::string print_config(const Config& c) {
     }
     out += std::string(o.key.substr(dot + 1)) + " = " + toml_value(o, o.get(c)) + "\n";
   }
+  for (const AuthenticatorConfig& a : c.authentication) {
+    out +=
+        std::string("\n[[authentication]]\nbackend = \"") + auth_backend_name(a.backend) + "\"\n";
+    print_rows(out, config::authenticator_common_options(), a);
+    print_rows(out, config::authenticator_options(a.backend), a);
+  }
+  for (const AuthorizationSourceConfig& s : c.authorization_sources) {
+    out += std::string("\n[[authorization.sources]]\ntype = \"") + authz_type_name(s.type) + "\"\n";
+    print_rows(out, config::authorization_source_common_options(), s);
+    print_rows(out, config::authorization_source_options(s.type), s);
+  }
   return out;
 }
 
@@ -151,6 +183,27 @@ std::string options_markdown() {
   }
   for (const config::Option& o : config::options())
     out += markdown_row(o, std::string(o.key));
+  // The steps of the two chains, as the keys of their single-step sections; every one is a
+  // key of an [[authentication]] / [[authorization.sources]] table of that backend too.
+  for (const config::AuthenticatorOption& o : config::authenticator_common_options())
+    out += markdown_row(o, "authentication[]." + std::string(o.key), false);
+  for (const AuthBackend backend :
+       {AuthBackend::password_file, AuthBackend::jwt, AuthBackend::http}) {
+    for (const config::AuthenticatorOption& o : config::authenticator_options(backend)) {
+      out += markdown_row(
+          o, std::string("auth.") + auth_backend_name(backend) + "." + std::string(o.key));
+    }
+  }
+  for (const config::AuthorizationSourceOption& o : config::authorization_source_common_options()) {
+    out += markdown_row(o, "authorization.sources[]." + std::string(o.key), false);
+  }
+  for (const AuthzType type : {AuthzType::file, AuthzType::http}) {
+    for (const config::AuthorizationSourceOption& o : config::authorization_source_options(type)) {
+      out += markdown_row(o, std::string(type == AuthzType::file ? "authorization.acl_file."
+                                                                 : "authorization.http.") +
+                                 std::string(o.key));
+    }
+  }
   return out;
 }
 

@@ -165,6 +165,9 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
 
 void Connection::refuse_after_delay(ReasonCode reason) {
   worker_.stats().auth_failures.fetch_add(1, std::memory_order_relaxed);
+  if (reason == ReasonCode::banned) {
+    worker_.stats().refused_banned.fetch_add(1, std::memory_order_relaxed);
+  }
   const auto delay = std::chrono::milliseconds(worker_.config().auth_failure_delay_ms);
   spdlog::info("client {} ({}): authentication failed ({}), refused after {} ms", client_id_,
                peer(), codec::to_string(reason), delay.count());

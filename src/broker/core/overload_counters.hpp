@@ -26,6 +26,7 @@ inline constexpr std::pair<std::string_view, WorkerCounter> overload_counters[] 
     {"refused_topic_levels", &WorkerStats::refused_topic_levels},
     {"refused_topic_length", &WorkerStats::refused_topic_length},
     {"auth_failures", &WorkerStats::auth_failures},
+    {"refused_banned", &WorkerStats::refused_banned},
 };
 
 // One counter summed over the workers.

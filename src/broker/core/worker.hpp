@@ -49,7 +49,8 @@ struct WorkerStats {
   std::atomic<std::uint64_t> refused_max_subscriptions{0};
   std::atomic<std::uint64_t> refused_topic_levels{0};
   std::atomic<std::uint64_t> refused_topic_length{0};
-  std::atomic<std::uint64_t> auth_failures{0};  // answered after node.auth_failure_delay
+  std::atomic<std::uint64_t> auth_failures{0};   // answered after node.auth_failure_delay
+  std::atomic<std::uint64_t> refused_banned{0};  // of those, 0x8A: node.auth_failure_limit
   // Traffic, for the $SYS tree (sys_publisher.cpp). Written only by this worker's
   // thread, with add()/subtract(): a plain load and store per packet, never a locked
   // read-modify-write on the hot path.

@@ -41,7 +41,6 @@ class Fixed final : public Authenticator {
     if (calls_) ++*calls_;
     done(AuthAnswer{.verdict = verdict_});
   }
-  bool is_superuser(std::string_view) const override { return false; }
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {
     return std::shared_ptr<const Authenticator>(std::make_shared<Fixed>(verdict_, calls_));
   }
@@ -91,8 +90,14 @@ Config config_with(const std::string& password_file, const std::string& acl_file
   listener.name = "default";
   listener.allow_anonymous = allow_anonymous;
   config.tcp_listeners.push_back(listener);
-  config.auth_password_file = password_file;
-  config.authorization_acl_file = acl_file;
+  if (!password_file.empty()) {
+    config.authentication.push_back(
+        AuthenticatorConfig{.backend = AuthBackend::password_file, .path = password_file});
+  }
+  if (!acl_file.empty()) {
+    config.authorization_sources.push_back(
+        AuthorizationSourceConfig{.type = AuthzType::file, .path = acl_file});
+  }
   config.authorization_no_match_allow = no_match_allow;
   return config;
 }
@@ -137,13 +142,79 @@ TEST(AuthChain, AllIgnoreDependsOnAllowAnonymousPerListener) {
   EXPECT_EQ(unknown.reason, ReasonCode::bad_user_name_or_password);
 }
 
+TEST(AuthChain, ListenerAsksOnlyItsOwnAuthenticators) {
+  int first = 0;
+  int second = 0;
+  ChainSettings settings;
+  settings.listener_authenticators = {{"second-only", {1}}};
+  settings.allow_anonymous = {{"second-only", false}};
+  AuthChain chain(settings,
+                  {std::make_shared<Fixed>(Verdict::allow, &first),
+                   std::make_shared<Fixed>(Verdict::ignore, &second)},
+                  {});
+  EXPECT_TRUE(ask(chain, connect("u", "p")).allowed);  // a listener not named: every step
+  EXPECT_EQ(first, 1);
+  const AuthDecision refused = ask(chain, connect("u", "p", "second-only"));
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.reason, ReasonCode::bad_user_name_or_password);
+  EXPECT_EQ(first, 1);  // never asked for that listener's clients
+  EXPECT_EQ(second, 1);
+}
+
+TEST(AuthChain, FromConfigFollowsListenerListsAndSkipsDisabledSteps) {
+  const std::string staff = temp_file("alice:" + make_pbkdf2_hash("pw-a") + "\n");
+  const std::string devices = temp_file("dev1:" + make_pbkdf2_hash("pw-d") + "\n");
+  Config config = config_with("", "", false, true);
+  config.authentication = {
+      AuthenticatorConfig{.name = "staff", .path = staff, .superusers = "alice"},
+      AuthenticatorConfig{.name = "devices", .path = devices},
+      AuthenticatorConfig{.name = "off", .enable = false, .path = "/nonexistent"},
+  };
+  TcpListenerConfig field;
+  field.name = "field";
+  field.allow_anonymous = false;
+  field.authenticators = {"devices", "off"};
+  config.tcp_listeners.push_back(field);
+  auto chain = chain_from_config(config);  // the disabled step's missing file is not read
+  EXPECT_TRUE(ask(*chain, connect("alice", "pw-a")).superuser);
+  EXPECT_TRUE(ask(*chain, connect("dev1", "pw-d")).allowed);
+  EXPECT_TRUE(ask(*chain, connect("dev1", "pw-d", "field")).allowed);
+  const AuthDecision alice_in_the_field = ask(*chain, connect("alice", "pw-a", "field"));
+  EXPECT_FALSE(alice_in_the_field.allowed);
+  EXPECT_FALSE(alice_in_the_field.superuser);
+}
+
+TEST(AuthChain, AnAddressThatFailsTooOftenIsBannedBeforeAnyStepIsAsked) {
+  int asked = 0;
+  ChainSettings settings;
+  settings.failure_brake = FailureBrakeSettings{.limit = 3};
+  AuthChain chain(settings, {std::make_shared<Fixed>(Verdict::deny, &asked)}, {});
+  auto from = [](const char* peer) {
+    ConnectRequest request = connect("u", "p");
+    request.peer_host = peer;
+    return request;
+  };
+  for (int i = 0; i < 3; ++i) {
+    // A new port each time: the address is what counts.
+    const AuthDecision d = ask(chain, from(("192.0.2.7:" + std::to_string(40000 + i)).c_str()));
+    EXPECT_EQ(d.reason, ReasonCode::bad_user_name_or_password);
+  }
+  EXPECT_EQ(asked, 3);
+  const AuthDecision banned = ask(chain, from("192.0.2.7:40009"));
+  EXPECT_FALSE(banned.allowed);
+  EXPECT_EQ(banned.reason, ReasonCode::banned);
+  EXPECT_EQ(asked, 3);  // the step was not asked
+  EXPECT_EQ(ask(chain, from("[::1]:1")).reason, ReasonCode::bad_user_name_or_password);
+  EXPECT_EQ(asked, 4);
+}
+
 TEST(AuthChain, PasswordFileAclFileAndNoMatch) {
   const std::string passwd =
       temp_file("alice:" + make_pbkdf2_hash("pw-a") + "\nroot:" + make_pbkdf2_hash("pw-r") + "\n");
   const std::string acl = temp_file("user alice\ntopic write alice/#\ntopic deny alice/no\n");
   for (const bool no_match_allow : {false, true}) {
     Config config = config_with(passwd, acl, false, no_match_allow);
-    config.auth_superusers = "root, nobody";
+    config.authentication[0].superusers = "root, nobody";
     auto chain = chain_from_config(config);
     EXPECT_TRUE(ask(*chain, connect("alice", "pw-a")).allowed);
     EXPECT_FALSE(ask(*chain, connect("alice", "pw-x")).allowed);
@@ -157,10 +228,14 @@ TEST(AuthChain, PasswordFileAclFileAndNoMatch) {
     EXPECT_TRUE(ask(*chain, publish("alice/x", "alice")));
     EXPECT_FALSE(ask(*chain, publish("alice/no", "alice")));
     EXPECT_EQ(ask(*chain, publish("elsewhere", "alice")), no_match_allow);
-    // Superusers bypass the ACL, even its deny lines; a superuser name that is not in
-    // the password file grants nothing.
-    EXPECT_TRUE(ask(*chain, publish("alice/no", "root")));
-    EXPECT_EQ(ask(*chain, publish("x", "nobody")), no_match_allow);
+    // Superusers bypass the ACL, even its deny lines. The right comes with the
+    // authentication, never with the name alone: "root" let in by anything but the file
+    // is an ordinary client; a superuser name that is not in the file grants nothing.
+    AccessRequest as_root = publish("alice/no", "root");
+    as_root.superuser = root.superuser;
+    EXPECT_TRUE(ask(*chain, as_root));
+    EXPECT_EQ(ask(*chain, publish("alice/no", "root")), no_match_allow);
+    EXPECT_FALSE(ask(*chain, connect("nobody", "pw-r")).allowed);
   }
 }
 
@@ -183,9 +258,10 @@ TEST(AuthChain, BadFilesStopStartUpNamingFileAndLine) {
   }
   EXPECT_THROW((void)chain_from_config(config_with("/nonexistent/passwd", "", true, true)),
                ConfigError);
-  Config superusers_alone = config_with("", "", true, true);
-  superusers_alone.auth_superusers = "root";
-  EXPECT_THROW((void)chain_from_config(superusers_alone), ConfigError);
+  Config no_path = config_with("", "", true, true);
+  no_path.authentication.push_back(
+      AuthenticatorConfig{.backend = AuthBackend::password_file, .superusers = "root"});
+  EXPECT_THROW((void)chain_from_config(no_path), ConfigError);
 }
 
 TEST(AuthChain, ReloadPicksUpChangesAndKeepsTheOldFileWhenTheNewOneIsBad) {

@@ -210,7 +210,6 @@ class Granting final : public Authenticator {
   void authenticate(const ConnectRequest&, std::function<void(AuthAnswer)> done) const override {
     done(AuthAnswer{.verdict = Verdict::allow, .client = client_});
   }
-  bool is_superuser(std::string_view) const override { return false; }
   Expected<std::shared_ptr<const Authenticator>, std::string> reloaded() const override {
     return std::shared_ptr<const Authenticator>(std::make_shared<Granting>(client_));
   }

@@ -31,11 +31,19 @@ TEST(HttpUrl, HostPortAndTarget) {
   ASSERT_TRUE(url);
   EXPECT_EQ(url->host, "::1");
   EXPECT_EQ(url->port, 9000);
+
+  url = parse_http_url("https://auth.example/check");
+  ASSERT_TRUE(url);
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->port, 443);
+  EXPECT_EQ(url->target, "/check");
+  url = parse_http_url("https://auth.example:8443");
+  ASSERT_TRUE(url);
+  EXPECT_EQ(url->port, 8443);
+  EXPECT_FALSE(parse_http_url("http://x/")->tls);
 }
 
 TEST(HttpUrl, Refused) {
-  EXPECT_FALSE(parse_http_url("https://example/"));
-  EXPECT_NE(parse_http_url("https://example/").error().find("https"), std::string::npos);
   EXPECT_FALSE(parse_http_url("ftp://example/"));
   EXPECT_FALSE(parse_http_url("http://:80/"));
   EXPECT_FALSE(parse_http_url("http://host:0/"));
@@ -121,7 +129,7 @@ TEST(RequestTemplate, BadSettingsNamed) {
   bad = RequestTemplate::make("http://h/", "post", "{", "");
   ASSERT_FALSE(bad);
   EXPECT_TRUE(bad.error().starts_with("body:"));
-  bad = RequestTemplate::make("https://h/", "post", "{}", "");
+  bad = RequestTemplate::make("gopher://h/", "post", "{}", "");
   ASSERT_FALSE(bad);
   EXPECT_TRUE(bad.error().starts_with("url:"));
   bad = RequestTemplate::make("http://h/", "post", "{}", "bad header");
@@ -167,18 +175,28 @@ TEST(HttpAnswer, FailuresAreNullopt) {
 
 TEST(HttpFromConfig, BadUrlNamesTheKey) {
   Config config;
-  config.auth_http_url = "https://example/auth";
+  config.authentication.push_back(
+      AuthenticatorConfig{.backend = AuthBackend::http,
+                          .origin = {.where = "cicada.toml:7", .key = "authentication[1]"},
+                          .url = "ftp://example/auth"});
   try {
     (void)chain_from_config(config);
     FAIL() << "expected ConfigError";
   } catch (const ConfigError& error) {
-    EXPECT_NE(std::string(error.what()).find("auth.http.url: https"), std::string::npos)
+    EXPECT_NE(
+        std::string(error.what()).find("cicada.toml:7: authentication[1].url: expected http://"),
+        std::string::npos)
         << error.what();
   }
   config = Config{};
-  config.authorization_http_url = "http://h/";
-  config.authorization_http_body = "not json";
-  EXPECT_THROW((void)chain_from_config(config), ConfigError);
+  config.authorization_sources.push_back(AuthorizationSourceConfig{
+      .type = AuthzType::http, .name = "acl", .url = "http://h/", .body = "not json"});
+  try {
+    (void)chain_from_config(config);
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& error) {
+    EXPECT_NE(std::string(error.what()).find("acl.body: "), std::string::npos) << error.what();
+  }
 }
 
 }  // namespace

@@ -251,27 +251,34 @@ headers = """
 X-Api-Key: k
 Accept: */*
 """
-timeout = "2s"
+request_timeout = "2s"
 connect_timeout = "500ms"
 pool_size = 3
-fail_closed = true
+on_error = "deny"
 
 [authorization.http]
 url = "http://127.0.0.1:8991/acl"
 )")),
-                               {{"CICADA_AUTHORIZATION__HTTP__FAIL_CLOSED", "true"}});
-  EXPECT_EQ(c.auth_http_url, "http://127.0.0.1:8991/auth");
-  EXPECT_EQ(c.auth_http_method, "get");
-  EXPECT_EQ(c.auth_http_body, R"({"u": "${username}"})");
-  EXPECT_EQ(c.auth_http_headers, "X-Api-Key: k\nAccept: */*\n");
-  EXPECT_EQ(c.auth_http_timeout_ms, 2000u);
-  EXPECT_EQ(c.auth_http_connect_timeout_ms, 500u);
-  EXPECT_EQ(c.auth_http_pool_size, 3u);
-  EXPECT_TRUE(c.auth_http_fail_closed);
-  EXPECT_EQ(c.authorization_http_url, "http://127.0.0.1:8991/acl");
-  EXPECT_EQ(c.authorization_http_method, "post");
-  EXPECT_EQ(c.authorization_http_timeout_ms, 5000u);
-  EXPECT_TRUE(c.authorization_http_fail_closed);
+                               {{"CICADA_AUTHORIZATION__HTTP__ON_ERROR", "deny"}});
+  ASSERT_EQ(c.authentication.size(), 1u);
+  const AuthenticatorConfig& a = c.authentication[0];
+  EXPECT_EQ(a.backend, AuthBackend::http);
+  EXPECT_EQ(a.name, "http");
+  EXPECT_EQ(a.url, "http://127.0.0.1:8991/auth");
+  EXPECT_EQ(a.method, "get");
+  EXPECT_EQ(a.body, R"({"u": "${username}"})");
+  EXPECT_EQ(a.headers, "X-Api-Key: k\nAccept: */*\n");
+  EXPECT_EQ(a.request_timeout_ms, 2000u);
+  EXPECT_EQ(a.connect_timeout_ms, 500u);
+  EXPECT_EQ(a.pool_size, 3u);
+  EXPECT_TRUE(a.on_error_deny);
+  ASSERT_EQ(c.authorization_sources.size(), 1u);
+  const AuthorizationSourceConfig& s = c.authorization_sources[0];
+  EXPECT_EQ(s.type, AuthzType::http);
+  EXPECT_EQ(s.url, "http://127.0.0.1:8991/acl");
+  EXPECT_EQ(s.method, "post");
+  EXPECT_EQ(s.request_timeout_ms, 5000u);
+  EXPECT_TRUE(s.on_error_deny);
   EXPECT_NE(testing_support::load_error(testing_support::with_file(testing_support::write_file(
                                             "[auth.http]\nmethod = \"put\"\n")),
                                         {})
