@@ -217,6 +217,8 @@ struct Config {
   std::uint32_t retainer_max_payload_size = 1 << 20;         // "1MB"
   std::uint32_t retainer_max_deliver_per_subscribe = 10000;  // retained messages one SUBSCRIBE
                                                              // may receive
+  // [sys_topics]: the $SYS tree is published every this many seconds; 0 = never.
+  std::uint32_t sys_msg_interval = 60;
   // [authorization]: the answer when no source matched, and what a refusal costs.
   bool authorization_no_match_allow = true;    // "allow" | "deny"
   bool authorization_deny_disconnect = false;  // deny_action: "ignore" | "disconnect"

@@ -194,9 +194,9 @@ std::optional<std::string> suggest(std::string_view key, bool with_sections) {
   if (with_sections) {
     for (std::string_view section :
          {"listeners", "listeners.tcp", "listeners.ssl", "listeners.ws", "listeners.wss", "mqtt",
-          "retainer", "auth", "authorization", "auth.password_file", "auth.jwt", "auth.http",
-          "authorization.acl_file", "authorization.http", "authorization.sources", "authentication",
-          "node", "log"}) {
+          "retainer", "sys_topics", "auth", "authorization", "auth.password_file", "auth.jwt",
+          "auth.http", "authorization.acl_file", "authorization.http", "authorization.sources",
+          "authentication", "node", "log"}) {
       candidates.emplace_back(section);
     }
   }

@@ -154,6 +154,12 @@ constexpr std::array kOptions{
     number<&C::retainer_max_deliver_per_subscribe>(
         T::integer, "retainer.max_deliver_per_subscribe", "10000", 1, kU32, reloadable,
         "Most retained messages one SUBSCRIBE receives."),
+    // [sys_topics]: EMQX's key; Mosquitto calls it sys_interval (10 s by default).
+    number<&C::sys_msg_interval>(T::duration, "sys_topics.sys_msg_interval", "1m", 0, 86'400,
+                                 restart,
+                                 "How often the broker publishes its figures as retained "
+                                 "messages under $SYS/broker/ (docs/monitoring.md), only those "
+                                 "that changed since the last time; 0s = no $SYS tree."),
     // [authorization]: the chain itself is [[authorization.sources]] (auth_options.cpp).
     OptionSpec<Config>{.key = "authorization.no_match",
                        .type = T::enumeration,

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "listener_websocket.hpp"
+#include "overload_counters.hpp"
 
 namespace cicada::broker {
 
@@ -25,6 +26,10 @@ Broker::Broker(Config config, std::unique_ptr<AuthHooks> auth)
     peers.push_back(worker.get());
   for (auto& worker : workers_)
     worker->set_peers(peers);
+  if (config_.sys_msg_interval > 0) {
+    sys_ = std::make_unique<SysPublisher>(peers, *router_,
+                                          std::chrono::seconds(config_.sys_msg_interval));
+  }
 }
 
 Broker::~Broker() {
@@ -84,6 +89,7 @@ void Broker::start() {
   }
   for (auto& worker : workers_)
     worker->start();
+  if (sys_) sys_->start();
 }
 
 void Broker::stop() {
@@ -115,24 +121,9 @@ void Broker::wait() {
 void Broker::log_overload_counters() const {
   // One line with every overload counter that moved, summed over the workers, so an
   // operator (and the integration tests) can see what the limits did.
-  using Counter = std::atomic<std::uint64_t> WorkerStats::*;
-  static constexpr std::pair<const char*, Counter> counters[] = {
-      {"refused_listener_max_connections", &WorkerStats::refused_listener_max_connections},
-      {"refused_node_max_connections", &WorkerStats::refused_node_max_connections},
-      {"accept_rate_pauses", &WorkerStats::accept_rate_pauses},
-      {"publish_rate_pauses", &WorkerStats::publish_rate_pauses},
-      {"connect_timeouts", &WorkerStats::connect_timeouts},
-      {"refused_max_subscriptions", &WorkerStats::refused_max_subscriptions},
-      {"refused_topic_levels", &WorkerStats::refused_topic_levels},
-      {"refused_topic_length", &WorkerStats::refused_topic_length},
-      {"auth_failures", &WorkerStats::auth_failures},
-      {"refused_banned", &WorkerStats::refused_banned},
-  };
   std::string line;
-  for (const auto& [name, member] : counters) {
-    std::uint64_t total = 0;
-    for (const auto& worker : workers_)
-      total += (worker->stats().*member).load(std::memory_order_relaxed);
+  for (const auto& [name, member] : overload_counters) {
+    const std::uint64_t total = sum(workers_, member);
     if (total == 0) continue;
     if (!line.empty()) line += ", ";
     line += std::string(name) + "=" + std::to_string(total);

@@ -12,6 +12,7 @@
 #include "listener.hpp"
 #include "listener_tls.hpp"
 #include "router.hpp"
+#include "sys_publisher.hpp"
 #include "worker.hpp"
 
 namespace cicada::broker {
@@ -46,6 +47,7 @@ class Broker {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<Listener>> listeners_;
   std::vector<std::shared_ptr<ListenerTls>> tls_;  // one per ssl and wss listener
+  std::unique_ptr<SysPublisher> sys_;              // null when sys_msg_interval is 0
   bool counters_logged_ = false;
 };
 

@@ -121,6 +121,7 @@ void Connection::on_readable() {
       return;
     }
     parser_.commit(n);
+    WorkerStats::add(worker_.stats().bytes_received, n);
     if (!drain_packets()) return;
     if (n < space.size() && !(layer_ && layer_->read_buffered())) break;
   }
@@ -140,6 +141,7 @@ bool Connection::drain_packets() {
       return false;
     }
     if (!next->has_value()) return true;
+    WorkerStats::add(worker_.stats().packets_received);
     last_packet_at_ = worker_.now();
     if (publish_limit_ && std::holds_alternative<codec::Publish>((*next)->packet)) {
       take_publish_tokens((*next)->wire_size);
@@ -252,6 +254,8 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
     out.splices.push_back({out.bytes.size(), message, publish.payload});
     out.payload_bytes += publish.payload.size();
   }
+  WorkerStats::add(worker_.stats().packets_sent);
+  WorkerStats::add(worker_.stats().publish_bytes_sent, publish.payload.size());
   schedule_flush();
   return SendResult::sent;
 }
@@ -264,6 +268,7 @@ void Connection::send_packet(const codec::Packet& packet) {
   out.bytes.resize(offset + size);
   codec::encode(packet, version_,
                 {reinterpret_cast<std::uint8_t*>(out.bytes.data()) + offset, size});
+  WorkerStats::add(worker_.stats().packets_sent);
   schedule_flush();
 }
 
@@ -380,6 +385,7 @@ void Connection::wait_writable(net::StreamLayer::Wait wait) {
 }
 
 void Connection::consume_output(std::size_t n) {
+  WorkerStats::add(worker_.stats().bytes_sent, n);
   Output& out = *out_;
   while (n > 0) {
     const std::size_t until = out.next_splice < out.splices.size()
@@ -422,6 +428,7 @@ void Connection::consume_output(std::size_t n) {
 void Connection::close(std::string_view why, std::optional<codec::ReasonCode> reason) {
   if (state_ == State::closing || state_ == State::closed) return;
   const bool established = state_ == State::connected;
+  if (established) WorkerStats::subtract(worker_.stats().clients_connected);
   // [MQTT-3.14.0-1] no DISCONNECT before the CONNACK: a connection not yet accepted
   // just closes.
   if (reason && v5() && established) {

@@ -243,6 +243,8 @@ void Connection::on_session_ready(Session& session, bool present) {
   }
   send_packet(connack);
   state_ = State::connected;
+  WorkerStats::add(worker_.stats().clients_connected);
+  WorkerStats::add(worker_.stats().connects);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("client {} ({}) connected: MQTT {}, clean start {}, keep alive {}s, session {}",
                   client_id(), peer(), codec::to_string(version_), bool{clean_start_}, keep_alive_,

@@ -93,6 +93,8 @@ void Connection::handle(codec::ParsedPacket& parsed) {
 }
 
 void Connection::on_publish(codec::Publish& publish, const SharedBuffer& owner) {
+  WorkerStats::add(worker_.stats().publish_received);
+  WorkerStats::add(worker_.stats().publish_bytes_received, publish.payload.size());
   const Config& config = worker_.config();
   codec::Properties& p = publish.properties;
   if (static_cast<std::uint8_t>(publish.qos) > config.max_qos_allowed) {

@@ -288,6 +288,11 @@ bool Router::unsubscribe(std::string_view filter, std::uint64_t subscriber) {
   return trie_.unsubscribe(filter, subscriber);
 }
 
+std::size_t Router::subscription_count() const {
+  std::shared_lock lock(trie_mutex_);
+  return trie_.size();
+}
+
 Router::Claim Router::claim(const std::string& client_id, std::uint32_t worker) {
   std::lock_guard lock(registry_mutex_);
   auto it = registry_.find(std::string_view(client_id));

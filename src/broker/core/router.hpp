@@ -57,6 +57,8 @@ class Router {
   // True when the subscription is new (false: it replaced one [MQTT-3.8.4-3]).
   bool subscribe(std::string_view filter, const topic::SubscriptionEntry& entry);
   bool unsubscribe(std::string_view filter, std::uint64_t subscriber);
+  // (filter, session) subscriptions, shared ones included.
+  std::size_t subscription_count() const;
 
   // Retained messages matching a (non-shared) filter, at most `limit` of them.
   std::vector<MessagePtr> retained_for(std::string_view filter, std::size_t limit) const;

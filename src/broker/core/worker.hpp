@@ -51,6 +51,25 @@ struct WorkerStats {
   std::atomic<std::uint64_t> refused_topic_length{0};
   std::atomic<std::uint64_t> auth_failures{0};   // answered after node.auth_failure_delay
   std::atomic<std::uint64_t> refused_banned{0};  // of those, 0x8A: node.auth_failure_limit
+  // Traffic, for the $SYS tree (sys_publisher.cpp). Written only by this worker's
+  // thread, with add()/subtract(): a plain load and store per packet, never a locked
+  // read-modify-write on the hot path.
+  std::atomic<std::uint64_t> packets_received{0};        // MQTT control packets of any type
+  std::atomic<std::uint64_t> packets_sent{0};            // queued for the socket
+  std::atomic<std::uint64_t> publish_received{0};        // PUBLISH packets, refused ones too
+  std::atomic<std::uint64_t> publish_bytes_received{0};  // their payloads
+  std::atomic<std::uint64_t> publish_bytes_sent{0};      // payloads of PUBLISH packets sent
+  std::atomic<std::uint64_t> bytes_received{0};          // MQTT bytes, inside TLS and WebSocket
+  std::atomic<std::uint64_t> bytes_sent{0};              // taken by the socket (or its layer)
+  std::atomic<std::uint64_t> clients_connected{0};       // a gauge: CONNACK sent, not yet closed
+  std::atomic<std::uint64_t> connects{0};                // CONNACK 0 sent: the gauge's increments
+
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t by = 1) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+  }
+  static void subtract(std::atomic<std::uint64_t>& counter) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
+  }
 };
 
 class Worker {

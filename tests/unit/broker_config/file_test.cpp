@@ -52,6 +52,7 @@ TEST(File, EveryOption) {
   EXPECT_EQ(c.retainer_max_bytes, 256u << 20);
   EXPECT_EQ(c.retainer_max_payload_size, 4096u);
   EXPECT_EQ(c.retainer_max_deliver_per_subscribe, 100u);
+  EXPECT_EQ(c.sys_msg_interval, 10u);
   EXPECT_EQ(c.worker_threads, 4u);
   EXPECT_EQ(c.log_level, "debug");
 }
