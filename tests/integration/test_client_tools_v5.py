@@ -108,9 +108,13 @@ def test_disconnect_session_expiry_ends_the_session(any_broker, client_tools, to
         common = [binary, "-p", port, "-V", "5", "-c", "-i", client_id, "-x", "300", "-q", "1",
                   "-t", "dse/" + client_id]
         extra = ["-D", "disconnect", "session-expiry-interval", "0"] if ends else []
-        first = start_sub(common + extra)
-        first.stop()  # SIGTERM: a clean DISCONNECT, with the property when given
-        first.process.wait(timeout=10)
+        # -C 1: the tool ends by itself after one message, with a DISCONNECT that carries
+        # the property when given. (SIGTERM made mosquitto_sub skip it now and then.)
+        first = start_sub(common + extra + ["-C", "1"])
+        hello = run(["/usr/bin/mosquitto_pub", "-p", port, "-q", "1", "-t", "dse/" + client_id,
+                     "-m", "hello"])
+        assert hello.returncode == 0
+        assert first.process.wait(timeout=10) == 0
         pub = run(["/usr/bin/mosquitto_pub", "-p", port, "-q", "1", "-t", "dse/" + client_id,
                    "-m", "while away"])
         assert pub.returncode == 0
