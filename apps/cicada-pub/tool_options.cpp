@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string_view>
 
+#include <cicada/base/pem_file.hpp>
 #include <cicada/topic/topic.hpp>
 
 namespace cicada::tools {
@@ -521,17 +522,6 @@ int connect_failure_exit_code(const client::Error& error, client::ProtocolVersio
 
 namespace {
 
-// A PEM key whose header says it is encrypted ("BEGIN ENCRYPTED PRIVATE KEY", or the
-// traditional "Proc-Type: 4,ENCRYPTED").
-bool key_is_encrypted(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  for (int i = 0; i < 4 && std::getline(in, line); ++i) {
-    if (line.find("ENCRYPTED") != std::string::npos) return true;
-  }
-  return false;
-}
-
 // Asks on the terminal, without echo, as mosquitto_pub/sub do (OpenSSL's prompt); empty
 // when there is no terminal, and the key then fails to load with a clear error.
 std::string ask_key_password() {
@@ -559,7 +549,7 @@ client::ClientOptions client_options(const ToolOptions& o) {
     port = 8084;
   c.servers = {o.scheme + "://" + host + ":" + std::to_string(port)};
   c.tls = o.tls;
-  if (!c.tls.key_file.empty() && key_is_encrypted(c.tls.key_file)) {
+  if (!c.tls.key_file.empty() && pem_is_encrypted(c.tls.key_file)) {
     c.tls.key_password = ask_key_password();
   }
   c.version = o.version;

@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <cicada/base/pem_file.hpp>
+
 #include "tls_session.hpp"
 #include "transport.hpp"
 
@@ -108,9 +110,10 @@ Expected<std::shared_ptr<asio::ssl::context>, std::string> make_tls_context(
         ec);
     context->use_private_key_file(options.key_file, asio::ssl::context::pem, ec);
     if (ec) {
-      return unexpected(
-          "cannot load key '" + options.key_file + "': " + ec.message() +
-          (options.key_password.empty() ? " (an encrypted key needs key_password)" : ""));
+      return unexpected("cannot load key '" + options.key_file + "': " + ec.message() +
+                        (options.key_password.empty() && pem_is_encrypted(options.key_file)
+                             ? " (an encrypted key needs key_password)"
+                             : ""));
     }
   }
   return context;

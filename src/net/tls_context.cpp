@@ -2,7 +2,10 @@
 
 #include <openssl/err.h>
 
+#include <string>
 #include <string_view>
+
+#include <cicada/base/pem_file.hpp>
 
 namespace cicada::net {
 
@@ -105,8 +108,9 @@ Expected<std::shared_ptr<const TlsContext>, std::string> TlsContext::make(
   const int loaded = SSL_CTX_use_PrivateKey_file(raw, options.keyfile.c_str(), SSL_FILETYPE_PEM);
   SSL_CTX_set_default_passwd_cb_userdata(raw, nullptr);  // `options` does not outlive make()
   if (loaded != 1) {
+    const bool needs_password = options.password.empty() && pem_is_encrypted(options.keyfile);
     return fail("keyfile " + options.keyfile +
-                (options.password.empty() ? " (an encrypted key needs password)" : ""));
+                (needs_password ? " (an encrypted key needs password)" : ""));
   }
   if (SSL_CTX_check_private_key(raw) != 1) {
     return fail("keyfile " + options.keyfile + " does not belong to certfile " + options.certfile);
