@@ -18,6 +18,7 @@ import time
 from mqtt_bytes import (PUBACK, V5, Closed, body_of, connect, h, open_client, packet_type,
                         publish, read_packet)
 from mqtt_helpers import V311, PahoClient, unique
+from test_limits import listener_port
 
 SYS = "$SYS/broker/"
 ONE_SECOND = ["--threads", "2", "--set", "sys_topics.sys_msg_interval=1s"]
@@ -76,18 +77,6 @@ class SysWatcher(PahoClient):
 
     def wait_number(self, name, expected, timeout=WAIT):
         return self.wait_value(name, lambda v: v == str(expected), timeout)
-
-
-def listener_port(broker, name):
-    """The port of listener `name` as the broker logged it."""
-    deadline = time.time() + 20
-    pattern = re.compile(r"listening on tcp 127\.0\.0\.1:(\d+) \(listener %s," % re.escape(name))
-    while time.time() < deadline:
-        match = pattern.search(broker.log())
-        if match:
-            return int(match.group(1))
-        time.sleep(0.05)
-    raise AssertionError("listener %s not in the log:\n%s" % (name, broker.log()))
 
 
 def test_every_figure_is_published_with_mosquittos_names(start_broker):

@@ -27,18 +27,10 @@ bool AuthChain::anonymous_allowed(const std::string& listener) const {
   return it == settings_.allow_anonymous.end() || it->second;
 }
 
-namespace {
-// "192.0.2.1:50000" -> "192.0.2.1", "::1:50000" -> "::1" (ConnectRequest::peer_host).
-std::string_view address_of(std::string_view peer) {
-  const auto colon = peer.rfind(':');
-  return colon == std::string_view::npos ? peer : peer.substr(0, colon);
-}
-}  // namespace
-
 void AuthChain::authenticate(const ConnectRequest& request,
                              std::function<void(AuthDecision)> done) {
   if (brake_.enabled()) {
-    const std::string_view address = address_of(request.peer_host);
+    const std::string_view address = split_peer(request.peer_host).first;
     if (brake_.banned(address, FailureBrake::Clock::now())) {
       return done(AuthDecision{.allowed = false, .reason = ReasonCode::banned});
     }

@@ -13,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <cicada/codec/reason_code.hpp>
 
@@ -30,6 +32,14 @@ struct ConnectRequest {
   std::string cert_subject;
   std::string cert_common_name;
 };
+
+// ConnectRequest::peer_host, "ADDRESS:PORT" (IPv6 without brackets), as its two parts;
+// the whole text and no port when it has no ':'.
+inline std::pair<std::string_view, std::string_view> split_peer(std::string_view peer) {
+  const auto colon = peer.rfind(':');
+  if (colon == std::string_view::npos) return {peer, {}};
+  return {peer.substr(0, colon), peer.substr(colon + 1)};
+}
 
 struct AuthDecision {
   bool allowed = true;

@@ -90,12 +90,7 @@ void HttpAuthenticator::authenticate(const ConnectRequest& request,
                                      std::function<void(AuthAnswer)> done) const {
   // The broker gives "ADDRESS:PORT" (IPv6 without brackets); ${peerhost} is the address,
   // ${peerport} the port.
-  std::string_view peer_host = request.peer_host;
-  std::string_view peer_port;
-  if (const auto colon = peer_host.rfind(':'); colon != std::string_view::npos) {
-    peer_port = peer_host.substr(colon + 1);
-    peer_host = peer_host.substr(0, colon);
-  }
+  const auto [peer_host, peer_port] = split_peer(request.peer_host);
   // Empty unless the client presented a certificate that an ssl listener verified.
   const Placeholders values{
       {"clientid", request.client_id},

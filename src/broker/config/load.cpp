@@ -579,14 +579,13 @@ class Loader {
       const std::string where = at(table.source().begin.line != 0 ? table.source() : name.source());
       const auto type = Traits::type_from(table, where, entry_key);
       auto entry = fresh_entry<Traits>(type, Origin{where, entry_key});
-      for_each_key(
+      for_each_key<Traits>(
           type, table, "",
           [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
             if (Traits::is_type_key(option_name)) return;
             const std::string option_key = entry_key + "." + option_name;
             const auto* o = entry_row(type, option_name, /*with_common=*/true);
-            if (o == nullptr)
-              fail_entry_key(Traits::rows(type), at(option.source()), option_key, type);
+            if (o == nullptr) fail_entry_key<Traits>(type, at(option.source()), option_key);
             apply(*o, entry, written(*o, value), at(value, option), option_key);
           });
       steps.tables.push_back(std::move(entry));
@@ -618,7 +617,7 @@ class Loader {
       fail(at(node, name), key,
            "expected a table of options, as [" + key + "], got " + from_toml(node).shown());
     }
-    for_each_key(
+    for_each_key<Traits>(
         type, *options, "",
         [&](const std::string& option_name, const toml::node& value, const toml::key& option) {
           const std::string option_key = key + "." + option_name;
@@ -631,32 +630,20 @@ class Loader {
 
   // Calls f(name, value, key) for each key of a step's table, with the tables of dotted
   // keys (EMQX's ssl = { verify = ... }, [auth.http.ssl]) flattened: "ssl.verify".
-  template <class Type, class F>
-  static void for_each_key(Type type, const toml::table& table, const std::string& prefix,
-                           const F& f) {
+  template <class Traits, class F>
+  static void for_each_key(typename Traits::Type type, const toml::table& table,
+                           const std::string& prefix, const F& f) {
     for (auto&& [option, value] : table) {
       const std::string name = prefix + std::string(option.str());
       const auto* inner = value.as_table();
       if (inner != nullptr && entry_row(type, name, /*with_common=*/true) == nullptr &&
-          has_rows_under(type, name + ".")) {
-        for_each_key(type, *inner, name + ".", f);
+          std::any_of(Traits::rows(type).begin(), Traits::rows(type).end(),
+                      [under = name + "."](const auto& o) { return o.key.starts_with(under); })) {
+        for_each_key<Traits>(type, *inner, name + ".", f);
         continue;
       }
       f(name, value, option);
     }
-  }
-  template <class Type>
-  static bool has_rows_under(Type type, const std::string& prefix) {
-    for (const auto& o : rows_of(type)) {
-      if (o.key.starts_with(prefix)) return true;
-    }
-    return false;
-  }
-  static std::span<const config::AuthenticatorOption> rows_of(AuthBackend backend) {
-    return config::authenticator_options(backend);
-  }
-  static std::span<const config::AuthorizationSourceOption> rows_of(AuthzType type) {
-    return config::authorization_source_options(type);
   }
 
   template <class Traits>
@@ -682,19 +669,18 @@ class Loader {
     return false;
   }
 
-  template <class Spec, class Type>
-  [[noreturn]] void fail_entry_key(std::span<const Spec> rows, std::string_view where,
-                                   const std::string& key, Type type) const {
+  template <class Traits>
+  [[noreturn]] static void fail_entry_key(typename Traits::Type type, std::string_view where,
+                                          const std::string& key) {
     std::string what =
-        std::string("unknown key of a ") + step_kind_name(type) + " step; its keys are ";
+        std::string("unknown key of a ") + Traits::type_name(type) + " step; its keys are ";
+    const auto rows = Traits::rows(type);
     for (std::size_t i = 0; i < rows.size(); ++i) {
       if (i != 0) what += ", ";
       what += rows[i].key;
     }
     fail(where, key, what);
   }
-  static const char* step_kind_name(AuthBackend backend) { return auth_backend_name(backend); }
-  static const char* step_kind_name(AuthzType type) { return authz_type_name(type); }
 
   // The chain's entries: the tables, or the sections in their fixed order. Checks what
   // needs the whole chain: no mixing of the two forms, each step's required key, names.
