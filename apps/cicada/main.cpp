@@ -9,12 +9,35 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <string>
+
+#ifdef CICADA_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include "broker/auth/from_config.hpp"
 #include "broker/config/config.hpp"
 #include "broker/core/broker.hpp"
 
 extern char** environ;
+
+namespace {
+
+// Which malloc this build uses (cmake/allocator.cmake), for the start-up log.
+std::string allocator_name() {
+#ifdef CICADA_JEMALLOC
+  const char* version = nullptr;
+  std::size_t size = sizeof(version);
+  if (mallctl("version", &version, &size, nullptr, 0) == 0 && version != nullptr) {
+    return std::string("jemalloc ") + version;
+  }
+  return "jemalloc";
+#else
+  return "the C library's malloc";
+#endif
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace cicada::broker;
@@ -38,6 +61,7 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  spdlog::debug("allocator: {}", allocator_name());
 
   // Signals are taken by this thread with sigwait; every worker thread inherits the
   // blocked mask, so none of them is interrupted.

@@ -205,10 +205,13 @@ class Connection final : public SessionSink, public std::enable_shared_from_this
     return identity_ ? identity_->username : std::nullopt;
   }
   std::unique_ptr<Identity> identity_;
-  Session* session_ = nullptr;               // owned by the worker
-  std::unique_ptr<codec::Connect> connect_;  // kept while authenticating (on the heap:
-                                             // it is large and idle connections are many)
-  SharedBuffer connect_owner_;
+  Session* session_ = nullptr;  // owned by the worker
+  // The CONNECT while authenticating, with the receive buffer its views point into: on
+  // the heap, one pointer, since it is large and idle connections are many.
+  struct PendingConnect : codec::Connect {
+    SharedBuffer owner;
+  };
+  std::unique_ptr<PendingConnect> connect_;
   MessagePtr will_;  // compact copy of the Will, once connected
   // While awaiting CONNECT: when the socket was accepted (no packet has come yet;
   // the first one is the CONNECT, which ends that state); while connected: when the

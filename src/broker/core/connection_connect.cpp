@@ -128,8 +128,7 @@ void Connection::on_connect(codec::Connect& connect, const SharedBuffer& owner) 
                                 : peer_identity->subject;
     }
   }
-  connect_ = std::make_unique<codec::Connect>(std::move(connect));
-  connect_owner_ = owner;
+  connect_ = std::make_unique<PendingConnect>(PendingConnect{std::move(connect), owner});
   state_ = State::authenticating;
   // Packets pipelined behind CONNECT wait until the CONNACK is decided.
   read_paused_ = true;
@@ -251,7 +250,6 @@ void Connection::on_session_ready(Session& session, bool present) {
                   present ? "resumed" : "new");
   }
   connect_.reset();
-  connect_owner_.reset();
   if (config.messages_rate > 0 || config.bytes_rate > 0) {
     // Bursts of one second's worth: the limit is what a client would measure.
     publish_limit_ = std::make_unique<PublishLimit>();
