@@ -203,8 +203,8 @@ void Connection::resume_reading() {
 Connection::SendResult Connection::send_publish(const codec::Publish& original,
                                                 const MessagePtr& message) {
   if (state_ == State::closing || state_ == State::closed) return SendResult::overloaded;
-  const std::size_t full_size =
-      codec::publish_header_size(original, version_) + original.payload.size();
+  std::size_t header = codec::publish_header_size(original, version_);
+  const std::size_t full_size = header + original.payload.size();
   // [MQTT-3.1.2-25] never more than the client's Maximum Packet Size.
   if (full_size > client_max_packet_size_) {
     worker_.stats().too_large_drops.fetch_add(1, std::memory_order_relaxed);
@@ -237,7 +237,7 @@ Connection::SendResult Connection::send_publish(const codec::Publish& original,
     }
   }
   const codec::Publish& publish = aliased ? *aliased : original;
-  const std::size_t header = codec::publish_header_size(publish, version_);
+  if (aliased) header = codec::publish_header_size(publish, version_);
   Output& out = output();
   const std::size_t offset = out.bytes.size();
   // Small payloads are copied: cheaper than an iovec and a reference held on the

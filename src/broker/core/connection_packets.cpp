@@ -268,7 +268,9 @@ void Connection::route(codec::Publish& publish, const SharedBuffer& owner) {
   message->qos = publish.qos;
   message->retain = publish.retain;
   message->publisher = session_->handle()->id();
-  if (v5()) {
+  // Most PUBLISH packets carry no property at all: none was on the wire.
+  message->no_properties = publish.properties.layout.count == 0;
+  if (v5() && !message->no_properties) {
     message->properties = std::move(publish.properties);
     message->properties.topic_alias.reset();
     message->properties.layout = {};

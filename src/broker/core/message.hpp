@@ -34,6 +34,10 @@ struct Message {
   // Message Expiry Interval counts down while the message waits [MQTT-3.3.2-6].
   std::optional<TimePoint> expires_at;
   std::uint64_t publisher = 0;  // SessionHandle id of the sender, for No Local
+  // Known to carry no properties (its PUBLISH had none): a subscriber's copy of the
+  // packet starts from empty properties instead of copying these. False is always
+  // correct, only slower.
+  bool no_properties = false;
 };
 using MessagePtr = std::shared_ptr<const Message>;
 

@@ -67,11 +67,23 @@ const topic::SubscriptionEntry& pick_member(SharedStrategy strategy, std::string
 }  // namespace
 
 Router::Router(const Config& config, std::uint32_t workers, Dispatch dispatch)
-    : config_(config), workers_(workers), dispatch_(std::move(dispatch)) {}
+    : config_(config),
+      workers_(workers),
+      dispatch_(std::move(dispatch)),
+      trie_mutex_(workers),
+      published_(std::make_unique<Counter[]>(workers)) {}
+
+std::uint64_t Router::published() const noexcept {
+  std::uint64_t sum = 0;
+  for (std::uint32_t i = 0; i < workers_; ++i)
+    sum += published_[i].value.load(std::memory_order_relaxed);
+  return sum;
+}
 
 void Router::publish(const MessagePtr& message, std::uint32_t from) {
-  (void)from;
-  stats_.published.fetch_add(1, std::memory_order_relaxed);
+  // Only worker `from` writes its counter: a plain load and store, no locked add.
+  std::atomic<std::uint64_t>& published = published_[from % workers_].value;
+  published.store(published.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   if (message->retain && config_.retainer_enable && config_.retain_available) {
     store_retained(message);
   }
@@ -101,7 +113,7 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
   matches.clear();
   shared_names.clear();
   {
-    std::shared_lock lock(trie_mutex_);
+    StripedSharedMutex::SharedLock lock(trie_mutex_, from);
     trie_.match(
         message->topic,
         [&](const topic::SubscriptionEntry& entry) {
@@ -202,7 +214,7 @@ void Router::redispatch_shared(const MessagePtr& message, const std::string& sha
   if (!shared) return;
   std::optional<Delivery> delivery;
   {
-    std::shared_lock lock(trie_mutex_);
+    StripedSharedMutex::SharedLock lock(trie_mutex_, 0);
     trie_.match(
         message->topic, [](const topic::SubscriptionEntry&) {},
         [&](std::string_view group, std::string_view filter,
@@ -289,7 +301,7 @@ bool Router::unsubscribe(std::string_view filter, std::uint64_t subscriber) {
 }
 
 std::size_t Router::subscription_count() const {
-  std::shared_lock lock(trie_mutex_);
+  StripedSharedMutex::SharedLock lock(trie_mutex_, 0);
   return trie_.size();
 }
 

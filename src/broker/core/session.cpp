@@ -87,11 +87,13 @@ SendResult Session::send_now(const MessagePtr& message, const DeliveryOptions& o
                          .packet_id = packet_id,
                          .payload = message->payload};
   if (version_ == codec::ProtocolVersion::v5) {
-    publish.properties = message->properties;
+    if (!message->no_properties) publish.properties = message->properties;
     // [MQTT-3.3.2-6] the forwarded interval is what remains of it.
     if (remaining) publish.properties.message_expiry_interval = *remaining;
     // [MQTT-3.3.4-3] the identifiers of every matching subscription.
-    publish.properties.subscription_identifiers = options.subscription_ids;
+    if (!options.subscription_ids.empty() || !publish.properties.subscription_identifiers.empty()) {
+      publish.properties.subscription_identifiers = options.subscription_ids;
+    }
   }
   SendResult result = sink_->send_publish(publish, message);
   if (result == SendResult::sent) SessionStats::bump(env_->stats.delivered);

@@ -12,11 +12,12 @@
 namespace cicada::broker {
 namespace {
 
-// Measured 312 bytes. With make_shared's 16-byte control block that is a 336-byte
-// malloc chunk (glibc: request + 8, rounded up to 16); 8 bytes more take the next
-// chunk size, 16 bytes more per connection. New state goes behind a pointer that
-// already exists (username_, connect_, out_) or a new one, not beside them.
-constexpr std::size_t connection_budget = 312;
+// Measured 304 bytes. With make_shared's 16-byte control block that is 320: jemalloc's
+// 320-byte size class (release builds, cmake/allocator.cmake; 8 bytes more take the
+// 384 class) and glibc's 336-byte chunk (request + 8, rounded up to 16). New state
+// goes behind a pointer that already exists (identity_, connect_, out_) or a new
+// one, not beside them.
+constexpr std::size_t connection_budget = 304;
 // Measured 72 (an 80-byte chunk): the exchanges and the subscriptions live behind
 // pointers, the limits and counters in the worker's SessionEnv.
 constexpr std::size_t session_budget = 72;
