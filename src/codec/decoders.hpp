@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <cicada/base/expected.hpp>
@@ -19,6 +20,10 @@ using DecodeResult = Expected<Packet, DecodeError>;
 DecodeResult decode_connect(std::string_view body);
 DecodeResult decode_connack(std::string_view body, ProtocolVersion version);
 DecodeResult decode_publish(std::uint8_t flags, std::string_view body, ProtocolVersion version);
+// decode_publish into `out`, a default-constructed Publish, where the packet stays:
+// nullopt when it decoded, the error otherwise (`out` then holds a part of it).
+std::optional<DecodeError> decode_publish_into(std::uint8_t flags, std::string_view body,
+                                               ProtocolVersion version, Publish& out);
 // PUBACK, PUBREC, PUBREL, PUBCOMP.
 DecodeResult decode_ack(PacketType type, std::string_view body, ProtocolVersion version);
 DecodeResult decode_subscribe(std::string_view body, ProtocolVersion version);

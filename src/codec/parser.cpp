@@ -3,6 +3,8 @@
 
 #include <cicada/codec/parser.hpp>
 
+#include "decoders.hpp"
+
 namespace cicada::codec {
 
 namespace {
@@ -60,10 +62,9 @@ void Parser::feed(std::string_view bytes) {
   commit(bytes.size());
 }
 
-Expected<std::optional<ParsedPacket>, DecodeError> Parser::next() {
-  using Result = Expected<std::optional<ParsedPacket>, DecodeError>;
+Expected<bool, DecodeError> Parser::next_into(ParsedPacket& out) {
   if (failed_) return unexpected(DecodeError{failure_code_, failure_detail_});
-  if (begin_ == end_) return Result{std::nullopt};
+  if (begin_ == end_) return false;
   auto fail = [this](const DecodeError& error) {
     failed_ = true;
     failure_code_ = error.code;
@@ -74,7 +75,7 @@ Expected<std::optional<ParsedPacket>, DecodeError> Parser::next() {
   std::string_view available = buffer_.view(begin_, end_ - begin_);
   auto header = decode_fixed_header(available, version_);
   if (!header) return fail(header.error());
-  if (!header->has_value()) return Result{std::nullopt};
+  if (!header->has_value()) return false;
   const FixedHeader fixed = **header;
   const std::size_t total = fixed.size + std::size_t{fixed.remaining_length};
   // [MQTT-3.1.2-24] refuse a packet above the Maximum Packet Size from its declared
@@ -85,15 +86,37 @@ Expected<std::optional<ParsedPacket>, DecodeError> Parser::next() {
   }
   if (available.size() < total) {
     expected_size_ = to_u32(total);  // <= max_packet_size_
-    return Result{std::nullopt};
+    return false;
   }
   expected_size_ = 0;
 
-  auto packet = decode_body(fixed, available.substr(fixed.size, fixed.remaining_length), version_);
-  if (!packet) return fail(packet.error());
+  const std::string_view body = available.substr(fixed.size, fixed.remaining_length);
+  if (fixed.type == PacketType::publish) {
+    // The packet most streams are made of is built in place.
+    Publish& publish = out.packet.emplace<Publish>();
+    if (auto error = detail::decode_publish_into(fixed.flags, body, version_, publish)) {
+      return fail(*error);
+    }
+  } else {
+    auto packet = decode_body(fixed, body, version_);
+    if (!packet) return fail(packet.error());
+    out.packet = std::move(*packet);
+  }
   begin_ += to_u32(total);
-  if (const auto* connect = std::get_if<Connect>(&*packet)) version_ = connect->version;
-  return Result{ParsedPacket{std::move(*packet), buffer_, total}};
+  if (const auto* connect = std::get_if<Connect>(&out.packet)) version_ = connect->version;
+  // Packets from one buffer share it: no reference count traffic per packet.
+  if (out.owner.data() != buffer_.data()) out.owner = buffer_;
+  out.wire_size = total;
+  return true;
+}
+
+Expected<std::optional<ParsedPacket>, DecodeError> Parser::next() {
+  using Result = Expected<std::optional<ParsedPacket>, DecodeError>;
+  ParsedPacket parsed;
+  auto got = next_into(parsed);
+  if (!got) return unexpected(got.error());
+  if (!*got) return Result{std::nullopt};
+  return Result{std::move(parsed)};
 }
 
 void Parser::release_if_idle() noexcept {

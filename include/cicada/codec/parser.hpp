@@ -63,6 +63,13 @@ class Parser {
   // stream cannot be resynchronised: every later call returns the same error.
   // Decoding a CONNECT switches the parser to that CONNECT's protocol version.
   Expected<std::optional<ParsedPacket>, DecodeError> next();
+  // next() into `out`, which the caller keeps from one packet to the next: true when
+  // `out` holds the next packet, false when more bytes are needed. A PUBLISH is decoded
+  // where it stays instead of being moved through the result (some 450 bytes with its
+  // properties, moved four times: 5 % of the broker's CPU on fan-in). `out` keeps a
+  // reference to the receive buffer while it holds a packet; destroy or reset it
+  // before the next prepare(), so the parser can reuse the buffer.
+  Expected<bool, DecodeError> next_into(ParsedPacket& out);
 
   // Received bytes not yet returned as packets.
   std::size_t buffered() const noexcept { return end_ - begin_; }

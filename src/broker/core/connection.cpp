@@ -130,23 +130,26 @@ void Connection::on_readable() {
 }
 
 bool Connection::drain_packets() {
+  // One slot for every packet of this call: decoded in place, released on return,
+  // before the next read prepares the parser's buffer.
+  codec::ParsedPacket parsed;
   while (true) {
     if (state_ == State::closing || state_ == State::closed || read_paused_) return false;
     // Back-pressure, never a drop: a client over its publish rate is simply not read
     // until its bucket refills, so TCP slows it down and nothing it sent is lost.
     if (publish_limit_ && publish_rate_exceeded()) return false;
-    auto next = parser_.next();
+    auto next = parser_.next_into(parsed);
     if (!next) {
       on_decode_error(next.error());
       return false;
     }
-    if (!next->has_value()) return true;
+    if (!*next) return true;
     WorkerStats::add(worker_.stats().packets_received);
     last_packet_at_ = worker_.now();
-    if (publish_limit_ && std::holds_alternative<codec::Publish>((*next)->packet)) {
-      take_publish_tokens((*next)->wire_size);
+    if (publish_limit_ && std::holds_alternative<codec::Publish>(parsed.packet)) {
+      take_publish_tokens(parsed.wire_size);
     }
-    handle(**next);
+    handle(parsed);
   }
 }
 

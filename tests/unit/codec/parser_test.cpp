@@ -125,5 +125,68 @@ TEST(Parser, SwitchesToTheVersionOfADecodedConnect) {
             ReasonCode::disconnect_with_will_message);
 }
 
+TEST(Parser, NextIntoReusesOneSlotForEveryPacket) {
+  // PUBLISH, PUBACK (another alternative of the variant), PUBLISH with a packet id.
+  std::string bytes = packet(0x30, str("a/b") + "first") + packet(0x40, b({0x00, 0x07})) +
+                      packet(0x32, str("c") + b({0x00, 0x09}) + "second");
+  Parser parser;
+  parser.feed(bytes);
+  ParsedPacket slot;
+  auto got = parser.next_into(slot);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(std::get<Publish>(slot.packet).topic, "a/b");
+  EXPECT_EQ(std::get<Publish>(slot.packet).payload, "first");
+  EXPECT_EQ(slot.wire_size, 2u + 5u + 5u);
+  const auto* buffer = slot.owner.data();
+  ASSERT_NE(buffer, nullptr);
+
+  got = parser.next_into(slot);
+  ASSERT_TRUE(got && *got);
+  EXPECT_EQ(std::get<Puback>(slot.packet).packet_id, 7u);
+  EXPECT_EQ(slot.owner.data(), buffer);  // the same buffer, kept
+
+  got = parser.next_into(slot);
+  ASSERT_TRUE(got && *got);
+  const auto& second = std::get<Publish>(slot.packet);
+  EXPECT_EQ(second.topic, "c");
+  EXPECT_EQ(second.qos, QoS::at_least_once);
+  EXPECT_EQ(second.packet_id, 9u);
+  EXPECT_EQ(second.payload, "second");
+  // Nothing before the fields of this packet is left over from the first PUBLISH.
+  EXPECT_FALSE(second.retain);
+  EXPECT_TRUE(second.properties.empty());
+
+  got = parser.next_into(slot);
+  ASSERT_TRUE(got);
+  EXPECT_FALSE(*got);  // more bytes needed
+}
+
+TEST(Parser, NextIntoFailsForGoodAfterAMalformedPublish) {
+  Parser parser;
+  // QoS 1 with Packet Identifier 0 [MQTT-2.2.1-3], then a good packet.
+  parser.feed(packet(0x32, str("t") + b({0x00, 0x00})) + packet(0xC0, ""));
+  ParsedPacket slot;
+  auto got = parser.next_into(slot);
+  ASSERT_FALSE(got);
+  EXPECT_EQ(got.error().code, ReasonCode::protocol_error);
+  auto again = parser.next_into(slot);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code, ReasonCode::protocol_error);
+}
+
+TEST(Parser, NextIntoLeavesTheBufferReusableOnceTheSlotIsGone) {
+  Parser parser({.buffer_size = 64});
+  parser.feed(packet(0x30, str("t") + "x"));
+  const std::uint8_t* buffer = nullptr;
+  {
+    ParsedPacket slot;
+    ASSERT_TRUE(*parser.next_into(slot));
+    buffer = slot.owner.data();
+  }
+  // No packet holds the buffer: a read that needs the whole of it (64 bytes, 6 used)
+  // gets the same one back, moved to its start, instead of a fresh one.
+  EXPECT_EQ(parser.prepare(60).data(), buffer);
+}
+
 }  // namespace
 }  // namespace cicada::codec
