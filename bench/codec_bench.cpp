@@ -52,6 +52,44 @@ void parse(benchmark::State& state, ProtocolVersion version, QoS qos, bool with_
   state.counters["bytes/packet"] = static_cast<double>(one.size());
 }
 
+// The broker's way: the same batch through one reused slot (Parser::next_into), the
+// PUBLISH decoded where it stays instead of moved through next()'s result.
+void parse_into(benchmark::State& state, ProtocolVersion version, QoS qos, bool with_properties) {
+  std::string one = typical_publish(version, qos, with_properties);
+  constexpr int batch = 64;
+  std::string stream;
+  for (int i = 0; i < batch; ++i)
+    stream += one;
+  Parser parser({.max_packet_size = 1 << 20, .buffer_size = 64 * 1024, .version = version});
+  std::size_t allocations = 0;
+  for (auto _ : state) {
+    parser.feed(stream);
+    allocations += cicada::testing::count_allocations([&] {
+      ParsedPacket slot;
+      for (int i = 0; i < batch; ++i) {
+        auto got = parser.next_into(slot);
+        benchmark::DoNotOptimize(got);
+        benchmark::DoNotOptimize(slot);
+      }
+    });
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.counters["allocs/packet"] = benchmark::Counter(
+      static_cast<double>(allocations) / static_cast<double>(state.iterations() * batch));
+}
+
+// A PUBACK as the broker sends one per QoS 1 PUBLISH it takes: size, then encode.
+void encode_puback(benchmark::State& state, ProtocolVersion version) {
+  const Packet ack = Puback{.packet_id = 42};
+  std::vector<std::uint8_t> out(16);
+  for (auto _ : state) {
+    const std::size_t size = encoded_size(ack, version);
+    encode(ack, version, {out.data(), size});
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 void encode_header(benchmark::State& state, ProtocolVersion version, QoS qos,
                    bool with_properties) {
   std::string bytes = typical_publish(version, qos, with_properties);
@@ -71,6 +109,11 @@ void encode_header(benchmark::State& state, ProtocolVersion version, QoS qos,
 BENCHMARK_CAPTURE(parse, v311_qos0_64B, ProtocolVersion::v3_1_1, QoS::at_most_once, false);
 BENCHMARK_CAPTURE(parse, v5_qos0_64B, ProtocolVersion::v5, QoS::at_most_once, false);
 BENCHMARK_CAPTURE(parse, v5_qos1_64B_props, ProtocolVersion::v5, QoS::at_least_once, true);
+BENCHMARK_CAPTURE(parse_into, v311_qos0_64B, ProtocolVersion::v3_1_1, QoS::at_most_once, false);
+BENCHMARK_CAPTURE(parse_into, v5_qos0_64B, ProtocolVersion::v5, QoS::at_most_once, false);
+BENCHMARK_CAPTURE(parse_into, v5_qos1_64B_props, ProtocolVersion::v5, QoS::at_least_once, true);
+BENCHMARK_CAPTURE(encode_puback, v311, ProtocolVersion::v3_1_1);
+BENCHMARK_CAPTURE(encode_puback, v5, ProtocolVersion::v5);
 BENCHMARK_CAPTURE(encode_header, v311_qos0_64B, ProtocolVersion::v3_1_1, QoS::at_most_once, false);
 BENCHMARK_CAPTURE(encode_header, v5_qos1_64B_props, ProtocolVersion::v5, QoS::at_least_once, true);
 
