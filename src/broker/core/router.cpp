@@ -99,8 +99,10 @@ void Router::publish(const MessagePtr& message, std::uint32_t from) {
   };
   thread_local Scratch reused;
   thread_local bool in_use = false;
-  Scratch nested;  // should a delivery ever publish in turn, it must not clobber ours
-  Scratch& scratch = in_use ? nested : reused;
+  // Should a delivery ever publish in turn, it must not clobber ours. Built only then:
+  // five empty vectors zeroed on every PUBLISH showed in perf.
+  std::optional<Scratch> nested;
+  Scratch& scratch = in_use ? nested.emplace() : reused;
   struct Use {
     bool& flag;
     bool was;
