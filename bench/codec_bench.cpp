@@ -28,54 +28,56 @@ std::string typical_publish(ProtocolVersion version, QoS qos, bool with_properti
   return encode_to_string(publish, version);
 }
 
-// Parses a batch of back-to-back PUBLISH packets, as a socket read would deliver them.
-void parse(benchmark::State& state, ProtocolVersion version, QoS qos, bool with_properties) {
+constexpr int batch = 64;
+
+// `batch` copies of the typical PUBLISH back to back, as a socket read would deliver them.
+std::string publish_stream(ProtocolVersion version, QoS qos, bool with_properties) {
   std::string one = typical_publish(version, qos, with_properties);
-  constexpr int batch = 64;
   std::string stream;
   for (int i = 0; i < batch; ++i)
     stream += one;
+  return stream;
+}
+
+// Feeds the stream and runs `drain` (which takes `batch` packets) once per iteration;
+// reports packets per second and allocations per packet.
+template <class Drain>
+void parse_batches(benchmark::State& state, ProtocolVersion version, const std::string& stream,
+                   Drain drain) {
   Parser parser({.max_packet_size = 1 << 20, .buffer_size = 64 * 1024, .version = version});
   std::size_t allocations = 0;
   for (auto _ : state) {
     parser.feed(stream);
-    allocations += cicada::testing::count_allocations([&] {
-      for (int i = 0; i < batch; ++i) {
-        auto packet = parser.next();
-        benchmark::DoNotOptimize(packet);
-      }
-    });
+    allocations += cicada::testing::count_allocations([&] { drain(parser); });
   }
   state.SetItemsProcessed(state.iterations() * batch);
   state.counters["allocs/packet"] = benchmark::Counter(
       static_cast<double>(allocations) / static_cast<double>(state.iterations() * batch));
-  state.counters["bytes/packet"] = static_cast<double>(one.size());
+}
+
+// Parses a batch of back-to-back PUBLISH packets with next().
+void parse(benchmark::State& state, ProtocolVersion version, QoS qos, bool with_properties) {
+  parse_batches(state, version, publish_stream(version, qos, with_properties), [](Parser& parser) {
+    for (int i = 0; i < batch; ++i) {
+      auto packet = parser.next();
+      benchmark::DoNotOptimize(packet);
+    }
+  });
+  state.counters["bytes/packet"] =
+      static_cast<double>(typical_publish(version, qos, with_properties).size());
 }
 
 // The broker's way: the same batch through one reused slot (Parser::next_into), the
 // PUBLISH decoded where it stays instead of moved through next()'s result.
 void parse_into(benchmark::State& state, ProtocolVersion version, QoS qos, bool with_properties) {
-  std::string one = typical_publish(version, qos, with_properties);
-  constexpr int batch = 64;
-  std::string stream;
-  for (int i = 0; i < batch; ++i)
-    stream += one;
-  Parser parser({.max_packet_size = 1 << 20, .buffer_size = 64 * 1024, .version = version});
-  std::size_t allocations = 0;
-  for (auto _ : state) {
-    parser.feed(stream);
-    allocations += cicada::testing::count_allocations([&] {
-      ParsedPacket slot;
-      for (int i = 0; i < batch; ++i) {
-        auto got = parser.next_into(slot);
-        benchmark::DoNotOptimize(got);
-        benchmark::DoNotOptimize(slot);
-      }
-    });
-  }
-  state.SetItemsProcessed(state.iterations() * batch);
-  state.counters["allocs/packet"] = benchmark::Counter(
-      static_cast<double>(allocations) / static_cast<double>(state.iterations() * batch));
+  parse_batches(state, version, publish_stream(version, qos, with_properties), [](Parser& parser) {
+    ParsedPacket slot;
+    for (int i = 0; i < batch; ++i) {
+      auto got = parser.next_into(slot);
+      benchmark::DoNotOptimize(got);
+      benchmark::DoNotOptimize(slot);
+    }
+  });
 }
 
 // A PUBACK as the broker sends one per QoS 1 PUBLISH it takes: size, then encode.
