@@ -2,17 +2,23 @@
 // - Router::publish to 1 and 100 subscribers spread over two workers (the fan-out
 //   hand-off: match, merge, per-worker batches), with allocations per publish (the
 //   Message aside, routing must allocate nothing in the steady state);
+// - the hand-off between workers: batches of deliveries (one session, one message
+//   each, as fan-in makes them) pushed into an Inbox by one thread and drained and
+//   released by another, so the reference counts cross the cores as in the broker;
 // - Session::deliver of QoS 0 and QoS 1 messages to an online session whose sink
 //   encodes the PUBLISH header as a connection does (the subscriber side of fan-in).
 //   cmake --preset release && cmake --build build/release --target broker_bench
 //   build/release/bench/broker_bench
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include <cicada/base/inbox.hpp>
 #include <cicada/codec/encode.hpp>
 
 #include "alloc_counter.hpp"
@@ -67,6 +73,59 @@ void BM_RouterFanOut(benchmark::State& state) {
                                                         static_cast<double>(state.iterations()));
 }
 BENCHMARK(BM_RouterFanOut)->Arg(1)->Arg(100);
+
+// One producer (a publisher's worker) hands batches of `range(0)` deliveries to a
+// consumer thread (the subscriber's worker), which drains its inbox and releases what
+// it delivered. Each delivery holds the same session handle and a message of its own,
+// so both reference counts are written on both cores, as in the broker's fan-in. The
+// producer waits while more than 64k deliveries are queued, as a throttled worker does.
+void BM_WorkerHandOff(benchmark::State& state) {
+  const auto batch_size = static_cast<std::size_t>(state.range(0));
+  cicada::Inbox<std::vector<Delivery>> inbox;
+  std::atomic<std::size_t> queued{0};
+  std::atomic<bool> done{false};
+  std::thread consumer([&] {
+    std::vector<std::vector<Delivery>> drained;
+    while (true) {
+      inbox.drain(drained);
+      if (drained.empty()) {
+        if (done.load(std::memory_order_acquire)) break;
+        std::this_thread::yield();
+        continue;
+      }
+      std::size_t delivered = 0;
+      for (std::vector<Delivery>& batch : drained) {
+        for (Delivery& delivery : batch)
+          benchmark::DoNotOptimize(delivery.message->payload.data());
+        delivered += batch.size();
+        batch.clear();  // the references die here, on the consumer's core
+      }
+      queued.fetch_sub(delivered, std::memory_order_release);
+    }
+  });
+  auto handle = std::make_shared<SessionHandle>("sub", 1);
+  std::vector<MessagePtr> messages;
+  for (int i = 0; i < 1024; ++i)
+    messages.push_back(make_message(QoS::at_most_once));
+  std::size_t next = 0;
+  for (auto _ : state) {
+    while (queued.load(std::memory_order_acquire) > 64 * 1024)
+      std::this_thread::yield();
+    std::vector<Delivery> batch;
+    batch.reserve(batch_size);
+    for (std::size_t i = 0; i < batch_size; ++i) {
+      batch.push_back({handle, messages[next++ % messages.size()], DeliveryOptions{}});
+    }
+    queued.fetch_add(batch_size, std::memory_order_relaxed);
+    inbox.push(std::move(batch));
+  }
+  while (queued.load(std::memory_order_acquire) != 0)
+    std::this_thread::yield();
+  done.store(true, std::memory_order_release);
+  consumer.join();
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch_size));
+}
+BENCHMARK(BM_WorkerHandOff)->Arg(1)->Arg(64)->UseRealTime();
 
 // Encodes each PUBLISH's header and copies its payload into one buffer, emptied now
 // and then, as Connection::send_publish does between flushes.
