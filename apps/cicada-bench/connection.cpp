@@ -72,23 +72,110 @@ void Connection::on_writable(std::uint64_t now) {
       fail(std::string("connect to ") + settings_.broker.to_string() + ": " + std::strerror(error));
       return;
     }
+    if (settings_.tls) {
+      tls_ = std::make_unique<TlsStream>(*settings_.tls, fd_, settings_.tls_host);
+      state_ = State::tls_handshaking;
+      continue_handshake(now);
+      return;
+    }
     state_ = State::mqtt_connecting;
     last_sent_ns_ = now;
     queue_connect();
     return;
   }
+  if (state_ == State::tls_handshaking) {
+    continue_handshake(now);
+    return;
+  }
   write_blocked_ = false;
+  tls_wants_write_ = false;
+}
+
+void Connection::continue_handshake(std::uint64_t now) {
+  TlsStream::Wait wait = TlsStream::Wait::none;
+  if (tls_->handshake(wait)) {
+    tls_wants_write_ = false;
+    state_ = State::mqtt_connecting;
+    last_sent_ns_ = now;
+    queue_connect();
+    return;
+  }
+  if (wait == TlsStream::Wait::failed || wait == TlsStream::Wait::closed) {
+    fail("TLS handshake with " + settings_.broker.to_string() + ": " +
+         (wait == TlsStream::Wait::closed ? std::string("closed by the broker") : tls_->error()));
+    return;
+  }
+  tls_wants_write_ = wait == TlsStream::Wait::writable;
+}
+
+long Connection::receive(std::span<std::uint8_t> space, bool& closed) {
+  closed = false;
+  if (!tls_) {
+    const ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
+    if (n > 0) return n;
+    if (n == 0) {
+      closed = true;
+      return 0;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+    fail(std::string("recv: ") + std::strerror(errno));
+    return -1;
+  }
+  TlsStream::Wait wait = TlsStream::Wait::none;
+  const std::size_t n = tls_->read(space.data(), space.size(), wait);
+  if (n > 0) return static_cast<long>(n);
+  switch (wait) {
+    case TlsStream::Wait::closed:
+      closed = true;
+      return 0;
+    case TlsStream::Wait::failed:
+      fail("TLS read: " + tls_->error());
+      return -1;
+    case TlsStream::Wait::writable:
+      tls_wants_write_ = true;  // a TLS 1.3 key update answered before reading on
+      return 0;
+    default:
+      return 0;
+  }
+}
+
+long Connection::transmit(const std::uint8_t* data, std::size_t size) {
+  if (!tls_) {
+    const ssize_t n = ::send(fd_, data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n >= 0) return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+    fail(std::string("send: ") + std::strerror(errno));
+    return -1;
+  }
+  TlsStream::Wait wait = TlsStream::Wait::none;
+  const std::size_t n = tls_->write(data, size, wait);
+  if (n > 0) return static_cast<long>(n);
+  if (wait == TlsStream::Wait::failed || wait == TlsStream::Wait::closed) {
+    fail("TLS write: " +
+         (wait == TlsStream::Wait::closed ? std::string("closed by the broker") : tls_->error()));
+    return -1;
+  }
+  return 0;  // readable: the session waits for the broker first; retried next turn
 }
 
 void Connection::on_readable() {
   // A subscriber reads until the socket is empty (bounded, so one flood cannot hold the
   // loop): one recv per turn would let this process's own unlimited publishers, which
   // queue a whole batch per turn, outrun its subscribers and make the tool the bottleneck.
+  if (state_ == State::tls_handshaking) {
+    continue_handshake(monotonic_ns());
+    return;
+  }
   const int max_reads = spec_.role == Role::sub ? 16 : 1;
-  for (int i = 0; i < max_reads && fd_ >= 0 && state_ != State::tcp_connecting; ++i) {
+  // Over TLS, bytes OpenSSL has already taken from the socket are read out too: epoll
+  // would never signal them again.
+  for (int i = 0;
+       (i < max_reads || (tls_ && tls_->pending())) && fd_ >= 0 && state_ != State::tcp_connecting;
+       ++i) {
     const std::span<std::uint8_t> space = parser_.prepare(read_size_);
-    const ssize_t n = ::recv(fd_, space.data(), space.size(), 0);
-    if (n == 0) {
+    bool closed = false;
+    const long n = receive(space, closed);
+    if (closed) {
       if (state_ == State::disconnecting) {
         close_socket();
         state_ = State::closed;
@@ -97,11 +184,7 @@ void Connection::on_readable() {
       }
       return;
     }
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      fail(std::string("recv: ") + std::strerror(errno));
-      return;
-    }
+    if (n <= 0) return;  // nothing more now, or failed
     parser_.commit(static_cast<std::size_t>(n));
     // Read the clock after the bytes are in: every message of this read arrived by now.
     const std::uint64_t now = monotonic_ns();
@@ -115,19 +198,23 @@ void Connection::on_readable() {
       handle((*next)->packet, now);
     }
     if (spec_.role == Role::conn) parser_.release_if_idle();
-    if (static_cast<std::size_t>(n) < space.size()) return;  // the socket is empty
+    // A short plain read: the socket is empty. TLS reads stop at record boundaries, so
+    // they go on until OpenSSL wants more from the socket.
+    if (!tls_ && static_cast<std::size_t>(n) < space.size()) return;
   }
 }
 
 void Connection::on_second(std::uint64_t now) {
   switch (state_) {
     case State::tcp_connecting:
+    case State::tls_handshaking:
     case State::mqtt_connecting:
     case State::subscribing:
       if (now - started_ns_ > settings_.connect_timeout_ns) {
-        fail(state_ == State::tcp_connecting ? "TCP connect timed out"
-             : state_ == State::subscribing  ? "no SUBACK in time"
-                                             : "no CONNACK in time");
+        fail(state_ == State::tcp_connecting    ? "TCP connect timed out"
+             : state_ == State::tls_handshaking ? "TLS handshake timed out"
+             : state_ == State::subscribing     ? "no SUBACK in time"
+                                                : "no CONNACK in time");
       }
       break;
     case State::ready:
@@ -180,13 +267,10 @@ std::uint32_t Connection::publish(std::uint32_t max_messages, std::size_t max_ou
 
 void Connection::flush(std::uint64_t now) {
   if (!wants_flush()) return;
-  const ssize_t n = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-      write_blocked_ = true;
-      return;
-    }
-    fail(std::string("send: ") + std::strerror(errno));
+  const long n = transmit(out_.data(), out_.size());
+  if (n < 0) return;  // failed
+  if (n == 0) {
+    write_blocked_ = true;
     return;
   }
   out_.consume(static_cast<std::size_t>(n));
@@ -197,6 +281,7 @@ void Connection::flush(std::uint64_t now) {
   if (out_.empty() && state_ == State::disconnecting && !shut_down_) {
     // DISCONNECT is out: close our side [MQTT-3.14.4-2] and read until the broker
     // closes its own, so no late acknowledgement turns into a connection reset.
+    if (tls_) tls_->close_notify();
     ::shutdown(fd_, SHUT_WR);
     shut_down_ = true;
   }
@@ -208,6 +293,7 @@ void Connection::disconnect(std::uint64_t now) {
       state_ = State::closed;
       break;
     case State::tcp_connecting:
+    case State::tls_handshaking:
     case State::mqtt_connecting:
     case State::subscribing:
       // The run ended first (-d shorter than the ramp, Ctrl-C): not a failure of the
@@ -254,10 +340,12 @@ void Connection::finish_publishing() noexcept {
 
 void Connection::close_socket() noexcept {
   if (fd_ < 0) return;
+  tls_.reset();
   ::close(fd_);
   fd_ = -1;
   out_.clear();
   write_blocked_ = false;
+  tls_wants_write_ = false;
 }
 
 void Connection::mark_ready(std::uint64_t now) {

@@ -14,7 +14,9 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +28,7 @@
 #include "metrics.hpp"
 #include "out_buffer.hpp"
 #include "socket.hpp"
+#include "tls_stream.hpp"
 
 namespace cicada::bench {
 
@@ -39,6 +42,10 @@ PacketTemplates make_templates(codec::ProtocolVersion version);
 // What every connection of a run shares; read-only once the workers start.
 struct ClientSettings {
   SocketAddress broker;
+  // mqtts://: every connection runs TLS over its socket, the certificate checked
+  // against `tls_host` (the host the user named) unless --insecure.
+  std::shared_ptr<const TlsClientContext> tls;
+  std::string tls_host;
   std::vector<SocketAddress> sources;  // --ifaddr, used round-robin by client ordinal
   codec::ProtocolVersion version = codec::ProtocolVersion::v5;
   std::uint16_t keep_alive = 300;
@@ -75,6 +82,7 @@ class Connection {
   enum class State : std::uint8_t {
     idle,
     tcp_connecting,
+    tls_handshaking,  // mqtts:// only
     mqtt_connecting,  // CONNECT sent, waiting for CONNACK
     subscribing,      // SUBSCRIBE sent, waiting for SUBACK
     ready,
@@ -118,7 +126,7 @@ class Connection {
   }
   bool wants_flush() const noexcept { return fd_ >= 0 && !out_.empty() && !write_blocked_; }
   bool wants_writable() const noexcept {
-    return state_ == State::tcp_connecting || (fd_ >= 0 && write_blocked_);
+    return state_ == State::tcp_connecting || (fd_ >= 0 && (write_blocked_ || tls_wants_write_));
   }
   std::uint64_t published() const noexcept { return sequence_; }
   // Reached the ready state at some point (a subscriber: its subscription was granted).
@@ -131,6 +139,13 @@ class Connection {
   void close_socket() noexcept;
   void mark_ready(std::uint64_t now);
   void queue_connect();
+  // TLS: drives the handshake; on success the CONNECT goes out.
+  void continue_handshake(std::uint64_t now);
+  // One read or write of the socket, through TLS when there is a session: bytes moved,
+  // 0 when nothing can move now (`closed` when the broker ended the connection), or
+  // -1 after fail().
+  long receive(std::span<std::uint8_t> space, bool& closed);
+  long transmit(const std::uint8_t* data, std::size_t size);
   // connection_packets.cpp: MQTT.
   void handle(const codec::Packet& packet, std::uint64_t now);
   void on_connack(const codec::Connack& connack, std::uint64_t now);
@@ -148,10 +163,12 @@ class Connection {
   ErrorLog& errors_;
 
   int fd_ = -1;
+  std::unique_ptr<TlsStream> tls_;
   State state_ = State::idle;
   bool write_blocked_ = false;
-  bool shut_down_ = false;  // our side is closed for writing
-  bool finished_ = false;   // counted in publishers_finished
+  bool tls_wants_write_ = false;  // the handshake (or a read) waits for room to write
+  bool shut_down_ = false;        // our side is closed for writing
+  bool finished_ = false;         // counted in publishers_finished
   bool was_ready_ = false;
   std::uint64_t started_ns_ = 0;
   std::uint64_t last_sent_ns_ = 0;

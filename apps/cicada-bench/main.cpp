@@ -24,10 +24,17 @@ void add_common(CLI::App& app, Options& o, RawFlags& raw) {
   // -h is the broker host, as in emqtt-bench and mosquitto_pub; help is --help only.
   app.set_help_flag("--help", "Print this help and exit");
   app.add_option("--url", o.url,
-                 "Broker URL mqtt://[user[:password]@]host[:port]; wins over -h/-p "
-                 "(mqtts://, ws://, wss:// are not supported yet)");
+                 "Broker URL mqtt:// or mqtts://[user[:password]@]host[:port]; wins over "
+                 "-h/-p (ws://, wss:// are not supported yet)");
   app.add_option("-h,--host", o.host, "Broker host")->capture_default_str();
   app.add_option("-p,--port", o.port, "Broker port")->capture_default_str();
+  app.add_flag("--tls,--ssl", o.tls, "MQTT over TLS to -h/-p (as mqtts:// does)");
+  app.add_option("--cafile", o.tls_options.cafile,
+                 "TLS: CA certificates (PEM) to verify the broker with (default: the system's)");
+  app.add_option("--cert", o.tls_options.certfile, "TLS: client certificate (PEM)");
+  app.add_option("--key", o.tls_options.keyfile, "TLS: the client certificate's key (PEM)");
+  app.add_flag("--insecure", o.tls_options.insecure,
+               "TLS: do not verify the broker's certificate or host name");
   app.add_option("-V,--version", o.version_text,
                  "MQTT version: 4 or 5 (also 311, 3.1.1, mqttv311, mqttv5)")
       ->capture_default_str();

@@ -31,15 +31,19 @@ Expected<BrokerUrl, std::string> parse_url(std::string_view url) {
     return unexpected("--url '" + std::string(url) + "' has no scheme (want mqtt://host:port)");
   }
   const std::string_view scheme = url.substr(0, scheme_end);
-  if (scheme == "mqtts" || scheme == "ssl" || scheme == "ws" || scheme == "wss") {
+  if (scheme == "ws" || scheme == "wss") {
     return unexpected(std::string(scheme) +
-                      ":// is not supported yet: cicada-bench speaks plain TCP (mqtt://) "
-                      "for now; TLS and WebSocket transports arrive with a later issue");
+                      ":// is not supported yet: cicada-bench speaks MQTT over TCP (mqtt://) "
+                      "and over TLS (mqtts://)");
   }
-  if (scheme != "mqtt" && scheme != "tcp") {
-    return unexpected("--url scheme '" + std::string(scheme) + "' is unknown (want mqtt://)");
+  const bool tls = scheme == "mqtts" || scheme == "ssl";
+  if (!tls && scheme != "mqtt" && scheme != "tcp") {
+    return unexpected("--url scheme '" + std::string(scheme) +
+                      "' is unknown (want mqtt:// or mqtts://)");
   }
   BrokerUrl out;
+  out.tls = tls;
+  if (tls) out.port = 8883;
   std::string_view rest = url.substr(scheme_end + 3);
   if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
     rest = rest.substr(0, slash);  // a path (ws://host/mqtt style) means nothing over TCP
@@ -131,6 +135,7 @@ std::optional<std::string> finalize(Options& o) {
     if (!url) return url.error();
     o.host = url->host;
     o.port = url->port;
+    o.tls = o.tls || url->tls;
     if (url->username && !o.username) o.username = url->username;
     if (url->password && !o.password) o.password = url->password;
   }

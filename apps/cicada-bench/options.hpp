@@ -13,6 +13,8 @@
 #include <cicada/base/expected.hpp>
 #include <cicada/codec/types.hpp>
 
+#include "tls_stream.hpp"
+
 namespace cicada::bench {
 
 enum class Scenario : std::uint8_t { conn, pub, sub, pubsub };
@@ -25,6 +27,8 @@ struct Options {
   std::string url;
   std::string host = "localhost";
   std::uint16_t port = 1883;
+  bool tls = false;  // mqtts:// or --tls
+  TlsOptions tls_options;
   std::string version_text = "5";
   codec::ProtocolVersion version = codec::ProtocolVersion::v5;  // from version_text
 
@@ -67,13 +71,15 @@ struct Options {
 
 struct BrokerUrl {
   std::string host;
-  std::uint16_t port = 1883;
+  std::uint16_t port = 1883;  // 8883 for mqtts://
+  bool tls = false;
   std::optional<std::string> username;
   std::optional<std::string> password;
 };
 
 // mqtt://[user[:password]@]host[:port], host a name, an IPv4 address or [IPv6].
-// mqtts, ws and wss are recognised and refused as not supported yet.
+// mqtts:// (or ssl://) is MQTT over TLS; ws and wss are recognised and refused as not
+// supported yet.
 Expected<BrokerUrl, std::string> parse_url(std::string_view url);
 
 // "4", "311", "3.1.1", "mqttv311" -> 3.1.1; "5", "mqttv5" -> 5.0.

@@ -44,7 +44,13 @@ Expected<Plan, std::string> make_plan(const Options& o) {
   if (!broker) return unexpected(broker.error());
   ClientSettings& s = plan.settings;
   s.broker = *broker;
-  plan.broker_text = "mqtt://" + s.broker.to_string();
+  plan.broker_text = (o.tls ? "mqtts://" : "mqtt://") + s.broker.to_string();
+  if (o.tls) {
+    auto context = TlsClientContext::make(o.tls_options);
+    if (!context) return unexpected(context.error());
+    s.tls = std::move(*context);
+    s.tls_host = o.host;
+  }
   for (const std::string& ip : o.ifaddrs) {
     auto source = parse_source_address(ip);
     if (!source) return unexpected(source.error());

@@ -31,8 +31,21 @@ TEST(ParseUrl, CredentialsAndIpv6) {
   EXPECT_EQ(url->password, "s3cr:t");
 }
 
-TEST(ParseUrl, TlsAndWebSocketAreNotSupportedYet) {
-  for (const char* text : {"mqtts://h:8883", "ws://h:8083/mqtt", "wss://h:8084/mqtt"}) {
+TEST(ParseUrl, MqttsIsTlsOnPort8883ByDefault) {
+  for (const char* text : {"mqtts://h", "ssl://h"}) {
+    auto url = parse_url(text);
+    ASSERT_TRUE(url) << url.error();
+    EXPECT_TRUE(url->tls);
+    EXPECT_EQ(url->port, 8883);
+  }
+  auto url = parse_url("mqtts://h:18883");
+  ASSERT_TRUE(url) << url.error();
+  EXPECT_EQ(url->port, 18883);
+  EXPECT_FALSE(parse_url("mqtt://h")->tls);
+}
+
+TEST(ParseUrl, WebSocketIsNotSupportedYet) {
+  for (const char* text : {"ws://h:8083/mqtt", "wss://h:8084/mqtt"}) {
     auto url = parse_url(text);
     ASSERT_FALSE(url) << text;
     EXPECT_NE(url.error().find("not supported yet"), std::string::npos) << url.error();
