@@ -37,6 +37,8 @@ class WebSocketCategory final : public boost::system::error_category {
         return "websocket upgrade refused: origin not allowed (403)";
       case WebSocketError::unmasked_frame:
         return "websocket: unmasked client frame (close 1002)";
+      case WebSocketError::masked_frame:
+        return "websocket: masked server frame (close 1002)";
       case WebSocketError::reserved_bits:
         return "websocket: reserved bits set (close 1002)";
       case WebSocketError::reserved_opcode:

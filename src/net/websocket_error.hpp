@@ -21,6 +21,7 @@ enum class WebSocketError {
   origin_not_allowed,     // 403: an Origin not in the allowed list (or none, when one is required)
   // Frames from the client (RFC 6455 §5), answered with a Close frame of the code shown.
   unmasked_frame,     // 1002 [RFC 6455 §5.1]
+  masked_frame,       // 1002 a masked frame from a server, seen by a client [§5.1]
   reserved_bits,      // 1002 no extension was negotiated [§5.2]
   reserved_opcode,    // 1002 [§5.2]
   bad_control_frame,  // 1002 fragmented or longer than 125 bytes [§5.5]

@@ -1,4 +1,4 @@
-// The frame decoder's state machine and the server frame encoder (RFC 6455 §5).
+// The frame decoder's state machine and the frame header encoders (RFC 6455 §5).
 #include "websocket_frames.hpp"
 
 #include <algorithm>
@@ -120,9 +120,11 @@ bool FrameDecoder::check_first_bytes() {
     error_ = WebSocketError::reserved_opcode;
     return false;
   }
-  // [RFC 6455 §5.1] a server closes the connection on an unmasked client frame.
-  if ((b1 & 0x80) == 0) {
-    error_ = WebSocketError::unmasked_frame;
+  // [RFC 6455 §5.1] a server closes the connection on an unmasked client frame, and
+  // a client on a masked server frame.
+  const bool masked = (b1 & 0x80) != 0;
+  if (masked == options_.from_server) {
+    error_ = masked ? WebSocketError::masked_frame : WebSocketError::unmasked_frame;
     return false;
   }
   if (is_control(opcode_)) {
@@ -141,7 +143,8 @@ bool FrameDecoder::check_first_bytes() {
     error_ = WebSocketError::bad_continuation;
     return false;
   }
-  header_needed_ = 2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + 4;
+  const std::size_t length_bytes = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
+  header_needed_ = 2 + length_bytes + (masked ? 4 : 0);
   return true;
 }
 
@@ -169,14 +172,14 @@ bool FrameDecoder::check_length() {
     error_ = WebSocketError::frame_too_large;
     return false;
   }
-  std::memcpy(mask_.data(), header_.data() + header_needed_ - 4, 4);
+  if (!options_.from_server) std::memcpy(mask_.data(), header_.data() + header_needed_ - 4, 4);
   remaining_ = length;
   mask_offset_ = 0;
   return true;
 }
 
 FrameDecoder::Event FrameDecoder::finish_control_frame() {
-  unmask({control_.data(), control_size_}, mask_, 0);
+  if (!options_.from_server) unmask({control_.data(), control_size_}, mask_, 0);
   switch (opcode_) {
     case Opcode::ping:
       return Event::ping;
@@ -236,7 +239,7 @@ FrameDecoder::Step FrameDecoder::decode(std::span<std::uint8_t> input, std::uint
       std::uint8_t* to = out + step.data;
       assert(to <= from);
       if (to != from) std::memmove(to, from, available);
-      mask_offset_ = unmask({to, available}, mask_, mask_offset_);
+      if (!options_.from_server) mask_offset_ = unmask({to, available}, mask_, mask_offset_);
       step.data += available;
     }
     step.consumed += available;
@@ -267,6 +270,16 @@ std::size_t encode_frame_header(Opcode opcode, std::uint64_t payload_size,
   for (std::size_t i = 0; i < 8; ++i)
     out[2 + i] = static_cast<std::uint8_t>(payload_size >> (56 - 8 * i));
   return 10;
+}
+
+std::size_t encode_client_frame_header(
+    Opcode opcode, std::uint64_t payload_size, const std::array<std::uint8_t, 4>& key,
+    std::span<std::uint8_t, max_client_header_size> out) noexcept {
+  const std::size_t size =
+      encode_frame_header(opcode, payload_size, out.first<max_server_header_size>());
+  out[1] |= 0x80;
+  std::memcpy(out.data() + size, key.data(), key.size());
+  return size + key.size();
 }
 
 void append_control_frame(std::string& out, Opcode opcode, std::span<const std::uint8_t> payload) {

@@ -1,9 +1,9 @@
-// WebSocket framing (RFC 6455 §5), server side, sans-I/O: an incremental decoder of
-// client frames that streams application payload bytes out in place (no frame is ever
-// buffered whole, so a frame's size costs no memory), and the encoder of the few
-// frames a server sends. Frames may hold partial or several MQTT packets
-// [MQTT-6.0.0-2], so nothing here knows MQTT: payload bytes are just bytes.
-// Thread-safety: single owner (the connection's worker).
+// WebSocket framing (RFC 6455 §5), sans-I/O: an incremental decoder that streams
+// application payload bytes out in place (no frame is ever buffered whole, so a
+// frame's size costs no memory), and the frame header encoders. The broker decodes
+// masked client frames and sends unmasked ones; cicada-bench, a client, the reverse. Frames may
+// hold partial or several MQTT packets [MQTT-6.0.0-2], so nothing here knows MQTT: payload bytes
+// are just bytes. Thread-safety: single owner (the connection's worker).
 #pragma once
 
 #include <array>
@@ -44,6 +44,9 @@ struct FrameDecoderOptions {
   // policy bound, not a buffer size; by default the largest MQTT packet (2^28 - 1 bytes
   // of remaining length plus a 5-byte fixed header).
   std::uint64_t max_frame_size = 268'435'460;
+  // Whose frames these are. [RFC 6455 §5.1] a client masks every frame it sends and a
+  // server none; each side closes the connection on a frame the other way.
+  bool from_server = false;
 };
 
 class FrameDecoder {
@@ -62,7 +65,7 @@ class FrameDecoder {
 
   explicit FrameDecoder(FrameDecoderOptions options = {}) : options_(options) {}
 
-  // Decodes client frames from `input`. Payload bytes of binary and continuation
+  // Decodes frames from `input`. Payload bytes of binary and continuation
   // frames are unmasked and written to `out`, which may be `input.data()` itself or
   // any place before it in the same buffer (bytes move forward only). Stops after a
   // control event, so the caller can act on it and call again with the rest. After a
@@ -94,9 +97,9 @@ class FrameDecoder {
   bool in_frame_ = false;  // the header is complete; payload bytes follow
   bool fin_ = false;
   Opcode opcode_ = Opcode::binary;
-  std::uint64_t remaining_ = 0;  // payload bytes of the current frame still to come
-  std::array<std::uint8_t, 4> mask_{};
-  std::size_t mask_offset_ = 0;  // the payload position modulo 4, for the key's phase
+  std::uint64_t remaining_ = 0;         // payload bytes of the current frame still to come
+  std::array<std::uint8_t, 4> mask_{};  // all zero in a server's frames
+  std::size_t mask_offset_ = 0;         // the payload position modulo 4, for the key's phase
   bool in_message_ = false;
   std::array<std::uint8_t, 125> control_{};  // [RFC 6455 §5.5] control payloads are <= 125
   std::size_t control_size_ = 0;
@@ -106,15 +109,21 @@ class FrameDecoder {
 };
 
 // XORs `bytes` with the masking key, starting at key position `offset` (RFC 6455 §5.3);
-// returns the position after them.
+// returns the position after them. XOR is its own inverse: this masks as well.
 std::size_t unmask(std::span<std::uint8_t> bytes, const std::array<std::uint8_t, 4>& key,
                    std::size_t offset) noexcept;
 
 inline constexpr std::size_t max_server_header_size = 10;  // server frames are unmasked
+inline constexpr std::size_t max_client_header_size = 14;  // and a client's carry the key
 
 // Writes the header of an unmasked, final frame with `payload_size` bytes; returns its size.
 std::size_t encode_frame_header(Opcode opcode, std::uint64_t payload_size,
                                 std::span<std::uint8_t, max_server_header_size> out) noexcept;
+// The same for a client's frame: the mask bit and `key` [RFC 6455 §5.2, §5.3]. The
+// caller masks the payload with unmask(payload, key, 0).
+std::size_t encode_client_frame_header(
+    Opcode opcode, std::uint64_t payload_size, const std::array<std::uint8_t, 4>& key,
+    std::span<std::uint8_t, max_client_header_size> out) noexcept;
 
 // Appends a whole control frame; `payload` is at most 125 bytes.
 void append_control_frame(std::string& out, Opcode opcode, std::span<const std::uint8_t> payload);

@@ -11,50 +11,11 @@
 #include <boost/beast/http/parser.hpp>
 #include <cstring>
 
+#include "websocket_http_fields.hpp"
+
 namespace cicada::net::websocket {
 
-namespace http = boost::beast::http;
-
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-// Calls `visit` with each element of a comma-separated header list, over every field
-// of that name (RFC 9110 §5.3: repeated fields are one list).
-template <class Fields, class Visit>
-void for_each_token(const Fields& fields, http::field name, Visit visit) {
-  auto range = fields.equal_range(name);
-  for (auto it = range.first; it != range.second; ++it) {
-    std::string_view rest(it->value().data(), it->value().size());
-    while (!rest.empty()) {
-      const std::size_t comma = rest.find(',');
-      const std::string_view token = trim(rest.substr(0, comma));
-      if (!token.empty()) visit(token);
-      if (comma == std::string_view::npos) break;
-      rest.remove_prefix(comma + 1);
-    }
-  }
-}
-
-template <class Fields>
-bool has_token(const Fields& fields, http::field name, std::string_view wanted) {
-  bool found = false;
-  for_each_token(fields, name, [&](std::string_view token) { found |= iequals(token, wanted); });
-  return found;
-}
 
 // [RFC 6455 §4.2.1] the key is 16 random bytes in base64: 22 characters and "==".
 bool valid_key(std::string_view key) noexcept {

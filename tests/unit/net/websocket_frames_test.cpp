@@ -212,6 +212,54 @@ TEST(WebSocketFrames, RefusesAnUnmaskedFrame) {
   EXPECT_EQ(close_code_for(WebSocketError::unmasked_frame), close_code::protocol_error);
 }
 
+// The client side (cicada-bench's ws:// connections): server frames are unmasked.
+const FrameDecoderOptions from_server{.from_server = true};
+
+TEST(WebSocketFrames, AClientReadsUnmaskedServerFramesInAnyPieces) {
+  const Bytes payload(300, 0x6b);
+  Bytes input = concat({frame(fin | 0x2, bytes("hello, client"), false),
+                        frame(0x2, bytes("one "), false), frame(fin | 0x0, payload, false)});
+  for (std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
+    FrameDecoder decoder(from_server);
+    Decoded result = decode_all(decoder, input, piece);
+    EXPECT_EQ(result.data, concat({bytes("hello, client"), bytes("one "), payload})) << piece;
+    EXPECT_TRUE(result.events.empty());
+    EXPECT_EQ(result.consumed, input.size());
+  }
+}
+
+TEST(WebSocketFrames, AClientSeesAServersPingAndClose) {
+  FrameDecoder decoder(from_server);
+  Decoded result = decode_all(decoder, concat({frame(fin | 0x9, bytes("are you there"), false),
+                                               frame(fin | 0x8, Bytes{0x03, 0xE9}, false)}));
+  EXPECT_EQ(result.events, (std::vector<Event>{Event::ping, Event::close}));
+  EXPECT_EQ(result.control_payloads[0], bytes("are you there"));
+  EXPECT_EQ(decoder.peer_close_code(), close_code::going_away);
+}
+
+TEST(WebSocketFrames, AClientRefusesAMaskedServerFrame) {
+  // [RFC 6455 §5.1] "A client MUST close a connection if it detects a masked frame."
+  EXPECT_EQ(decode_error(frame(fin | 0x2, bytes("hi")), from_server), WebSocketError::masked_frame);
+  EXPECT_EQ(close_code_for(WebSocketError::masked_frame), close_code::protocol_error);
+}
+
+TEST(WebSocketFrames, EncodesClientHeadersWithTheKey) {
+  std::array<std::uint8_t, max_client_header_size> header{};
+  const Bytes payload = bytes("mqtt bytes");
+  const std::size_t size = encode_client_frame_header(Opcode::binary, payload.size(), key, header);
+  ASSERT_EQ(size, 6u);
+  Bytes wire(header.begin(), header.begin() + static_cast<std::ptrdiff_t>(size));
+  Bytes masked = payload;
+  unmask(masked, key, 0);
+  wire.insert(wire.end(), masked.begin(), masked.end());
+  EXPECT_EQ(wire, frame(fin | 0x2, payload));  // what a server decodes
+  FrameDecoder server;
+  EXPECT_EQ(decode_all(server, wire).data, payload);
+  ASSERT_EQ(encode_client_frame_header(Opcode::binary, 70'000, key, header), 14u);
+  EXPECT_EQ(header[1], 0x80 | 127);
+  EXPECT_EQ(Bytes(header.begin() + 10, header.end()), Bytes(key.begin(), key.end()));
+}
+
 TEST(WebSocketFrames, ClosesOnATextFrame) {
   // [MQTT-6.0.0-1]
   EXPECT_EQ(decode_error(frame(fin | 0x1, bytes("{}"))), WebSocketError::text_frame);
