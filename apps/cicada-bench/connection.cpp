@@ -78,9 +78,7 @@ void Connection::on_writable(std::uint64_t now) {
       continue_handshake(now);
       return;
     }
-    state_ = State::mqtt_connecting;
-    last_sent_ns_ = now;
-    queue_connect();
+    start_session(now);
     return;
   }
   if (state_ == State::tls_handshaking) {
@@ -95,9 +93,7 @@ void Connection::continue_handshake(std::uint64_t now) {
   TlsStream::Wait wait = TlsStream::Wait::none;
   if (tls_->handshake(wait)) {
     tls_wants_write_ = false;
-    state_ = State::mqtt_connecting;
-    last_sent_ns_ = now;
-    queue_connect();
+    start_session(now);
     return;
   }
   if (wait == TlsStream::Wait::failed || wait == TlsStream::Wait::closed) {
@@ -106,6 +102,18 @@ void Connection::continue_handshake(std::uint64_t now) {
     return;
   }
   tls_wants_write_ = wait == TlsStream::Wait::writable;
+}
+
+void Connection::start_session(std::uint64_t now) {
+  last_sent_ns_ = now;
+  if (settings_.websocket) {
+    ws_ = std::make_unique<WebSocketStream>(settings_.ws_host, settings_.ws_path);
+    ws_->start(wire_);
+    state_ = State::ws_handshaking;
+    return;
+  }
+  state_ = State::mqtt_connecting;
+  queue_connect();
 }
 
 long Connection::receive(std::span<std::uint8_t> space, bool& closed) {
@@ -176,16 +184,29 @@ void Connection::on_readable() {
     bool closed = false;
     const long n = receive(space, closed);
     if (closed) {
-      if (state_ == State::disconnecting) {
-        close_socket();
-        state_ = State::closed;
-      } else {
-        fail("connection closed by the broker");
-      }
+      on_closed("connection closed by the broker");
       return;
     }
     if (n <= 0) return;  // nothing more now, or failed
-    parser_.commit(static_cast<std::size_t>(n));
+    std::size_t data = static_cast<std::size_t>(n);
+    if (ws_) {
+      // The MQTT bytes inside the frames move to the front of `space`.
+      switch (ws_->receive(space.first(data), data, wire_)) {
+        case WebSocketStream::Result::more:
+          break;
+        case WebSocketStream::Result::accepted:
+          state_ = State::mqtt_connecting;
+          queue_connect();
+          break;
+        case WebSocketStream::Result::closed:
+          on_closed(ws_->error());
+          return;
+        case WebSocketStream::Result::failed:
+          fail(ws_->error());
+          return;
+      }
+    }
+    parser_.commit(data);
     // Read the clock after the bytes are in: every message of this read arrived by now.
     const std::uint64_t now = monotonic_ns();
     while (fd_ >= 0) {
@@ -204,15 +225,26 @@ void Connection::on_readable() {
   }
 }
 
+void Connection::on_closed(std::string_view why) {
+  if (state_ == State::disconnecting) {
+    close_socket();
+    state_ = State::closed;
+  } else {
+    fail(why);
+  }
+}
+
 void Connection::on_second(std::uint64_t now) {
   switch (state_) {
     case State::tcp_connecting:
     case State::tls_handshaking:
+    case State::ws_handshaking:
     case State::mqtt_connecting:
     case State::subscribing:
       if (now - started_ns_ > settings_.connect_timeout_ns) {
         fail(state_ == State::tcp_connecting    ? "TCP connect timed out"
              : state_ == State::tls_handshaking ? "TLS handshake timed out"
+             : state_ == State::ws_handshaking  ? "WebSocket handshake timed out"
              : state_ == State::subscribing     ? "no SUBACK in time"
                                                 : "no CONNACK in time");
       }
@@ -267,18 +299,27 @@ std::uint32_t Connection::publish(std::uint32_t max_messages, std::size_t max_ou
 
 void Connection::flush(std::uint64_t now) {
   if (!wants_flush()) return;
-  const long n = transmit(out_.data(), out_.size());
+  if (ws_ && wire_.empty() && ws_->open()) {
+    // What MQTT queued becomes one frame only once the last one is out, so at most
+    // two batches wait here and publish()'s bound on out_ keeps holding.
+    ws_->frame(out_, wire_);
+    // After the DISCONNECT, the closing handshake [RFC 6455 §7.1.2].
+    if (state_ == State::disconnecting) ws_->close(wire_);
+  }
+  OutBuffer& pending = wire();
+  if (pending.empty()) return;
+  const long n = transmit(pending.data(), pending.size());
   if (n < 0) return;  // failed
   if (n == 0) {
     write_blocked_ = true;
     return;
   }
-  out_.consume(static_cast<std::size_t>(n));
+  pending.consume(static_cast<std::size_t>(n));
   last_sent_ns_ = now;
   // A short write means the socket buffer is full: wait for EPOLLOUT rather than
   // spin on EAGAIN.
-  if (!out_.empty()) write_blocked_ = true;
-  if (out_.empty() && state_ == State::disconnecting && !shut_down_) {
+  if (!pending.empty()) write_blocked_ = true;
+  if (pending.empty() && out_.empty() && state_ == State::disconnecting && !shut_down_) {
     // DISCONNECT is out: close our side [MQTT-3.14.4-2] and read until the broker
     // closes its own, so no late acknowledgement turns into a connection reset.
     if (tls_) tls_->close_notify();
@@ -294,6 +335,7 @@ void Connection::disconnect(std::uint64_t now) {
       break;
     case State::tcp_connecting:
     case State::tls_handshaking:
+    case State::ws_handshaking:
     case State::mqtt_connecting:
     case State::subscribing:
       // The run ended first (-d shorter than the ramp, Ctrl-C): not a failure of the
@@ -340,10 +382,12 @@ void Connection::finish_publishing() noexcept {
 
 void Connection::close_socket() noexcept {
   if (fd_ < 0) return;
+  ws_.reset();
   tls_.reset();
   ::close(fd_);
   fd_ = -1;
   out_.clear();
+  wire_.clear();
   write_blocked_ = false;
   tls_wants_write_ = false;
 }

@@ -29,6 +29,7 @@
 #include "out_buffer.hpp"
 #include "socket.hpp"
 #include "tls_stream.hpp"
+#include "websocket_stream.hpp"
 
 namespace cicada::bench {
 
@@ -46,6 +47,11 @@ struct ClientSettings {
   // against `tls_host` (the host the user named) unless --insecure.
   std::shared_ptr<const TlsClientContext> tls;
   std::string tls_host;
+  // ws:// and wss://: MQTT in WebSocket frames (over TLS for wss), after an upgrade
+  // request for `ws_path` with `ws_host` in its Host header.
+  bool websocket = false;
+  std::string ws_host;
+  std::string ws_path = "/mqtt";
   std::vector<SocketAddress> sources;  // --ifaddr, used round-robin by client ordinal
   codec::ProtocolVersion version = codec::ProtocolVersion::v5;
   std::uint16_t keep_alive = 300;
@@ -82,7 +88,8 @@ class Connection {
   enum class State : std::uint8_t {
     idle,
     tcp_connecting,
-    tls_handshaking,  // mqtts:// only
+    tls_handshaking,  // mqtts:// and wss:// only
+    ws_handshaking,   // ws:// and wss://: upgrade request sent, waiting for the 101
     mqtt_connecting,  // CONNECT sent, waiting for CONNACK
     subscribing,      // SUBSCRIBE sent, waiting for SUBACK
     ready,
@@ -124,7 +131,9 @@ class Connection {
     return publishing() && !write_blocked_ &&
            (settings_.pub_qos == codec::QoS::at_most_once || window_.can_acquire());
   }
-  bool wants_flush() const noexcept { return fd_ >= 0 && !out_.empty() && !write_blocked_; }
+  bool wants_flush() const noexcept {
+    return fd_ >= 0 && !write_blocked_ && (!out_.empty() || !wire_.empty());
+  }
   bool wants_writable() const noexcept {
     return state_ == State::tcp_connecting || (fd_ >= 0 && (write_blocked_ || tls_wants_write_));
   }
@@ -139,8 +148,14 @@ class Connection {
   void close_socket() noexcept;
   void mark_ready(std::uint64_t now);
   void queue_connect();
+  // After TCP (and TLS): the WebSocket upgrade when asked for, else the CONNECT.
+  void start_session(std::uint64_t now);
+  // The bytes the next send() takes: the framed ones under WebSocket.
+  OutBuffer& wire() noexcept { return ws_ ? wire_ : out_; }
   // TLS: drives the handshake; on success the CONNECT goes out.
   void continue_handshake(std::uint64_t now);
+  // The broker ended the connection: the end of a DISCONNECT, or a failure (`why`).
+  void on_closed(std::string_view why);
   // One read or write of the socket, through TLS when there is a session: bytes moved,
   // 0 when nothing can move now (`closed` when the broker ended the connection), or
   // -1 after fail().
@@ -164,6 +179,8 @@ class Connection {
 
   int fd_ = -1;
   std::unique_ptr<TlsStream> tls_;
+  std::unique_ptr<WebSocketStream> ws_;
+  OutBuffer wire_;  // WebSocket only: framed output, sent before out_ is framed again
   State state_ = State::idle;
   bool write_blocked_ = false;
   bool tls_wants_write_ = false;  // the handshake (or a read) waits for room to write

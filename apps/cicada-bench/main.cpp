@@ -24,11 +24,15 @@ void add_common(CLI::App& app, Options& o, RawFlags& raw) {
   // -h is the broker host, as in emqtt-bench and mosquitto_pub; help is --help only.
   app.set_help_flag("--help", "Print this help and exit");
   app.add_option("--url", o.url,
-                 "Broker URL mqtt:// or mqtts://[user[:password]@]host[:port]; wins over "
-                 "-h/-p (ws://, wss:// are not supported yet)");
+                 "Broker URL mqtt://, mqtts://, ws:// or wss://[user[:password]@]host[:port]"
+                 "[/path]; wins over -h/-p");
   app.add_option("-h,--host", o.host, "Broker host")->capture_default_str();
   app.add_option("-p,--port", o.port, "Broker port")->capture_default_str();
   app.add_flag("--tls,--ssl", o.tls, "MQTT over TLS to -h/-p (as mqtts:// does)");
+  app.add_flag("--ws", o.websocket,
+               "MQTT over WebSocket to -h/-p (as ws:// does; wss:// with --tls)");
+  app.add_option("--ws-path", o.ws_path, "WebSocket: the upgrade request's path")
+      ->capture_default_str();
   app.add_option("--cafile", o.tls_options.cafile,
                  "TLS: CA certificates (PEM) to verify the broker with (default: the system's)");
   app.add_option("--cert", o.tls_options.certfile, "TLS: client certificate (PEM)");

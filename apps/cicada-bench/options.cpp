@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 
@@ -31,22 +32,25 @@ Expected<BrokerUrl, std::string> parse_url(std::string_view url) {
     return unexpected("--url '" + std::string(url) + "' has no scheme (want mqtt://host:port)");
   }
   const std::string_view scheme = url.substr(0, scheme_end);
-  if (scheme == "ws" || scheme == "wss") {
-    return unexpected(std::string(scheme) +
-                      ":// is not supported yet: cicada-bench speaks MQTT over TCP (mqtt://) "
-                      "and over TLS (mqtts://)");
-  }
-  const bool tls = scheme == "mqtts" || scheme == "ssl";
-  if (!tls && scheme != "mqtt" && scheme != "tcp") {
-    return unexpected("--url scheme '" + std::string(scheme) +
-                      "' is unknown (want mqtt:// or mqtts://)");
-  }
   BrokerUrl out;
-  out.tls = tls;
-  if (tls) out.port = 8883;
+  if (scheme == "mqtts" || scheme == "ssl") {
+    out.tls = true;
+    out.port = 8883;
+  } else if (scheme == "ws") {
+    out.websocket = true;
+    out.port = 8083;
+  } else if (scheme == "wss") {
+    out.tls = out.websocket = true;
+    out.port = 8084;
+  } else if (scheme != "mqtt" && scheme != "tcp") {
+    return unexpected("--url scheme '" + std::string(scheme) +
+                      "' is unknown (want mqtt://, mqtts://, ws:// or wss://)");
+  }
   std::string_view rest = url.substr(scheme_end + 3);
   if (const std::size_t slash = rest.find('/'); slash != std::string_view::npos) {
-    rest = rest.substr(0, slash);  // a path (ws://host/mqtt style) means nothing over TCP
+    // The upgrade's path for WebSocket; over TCP a path means nothing.
+    if (out.websocket) out.path = std::string(rest.substr(slash));
+    rest = rest.substr(0, slash);
   }
   if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) {
     const std::string_view user_info = rest.substr(0, at);
@@ -136,6 +140,8 @@ std::optional<std::string> finalize(Options& o) {
     o.host = url->host;
     o.port = url->port;
     o.tls = o.tls || url->tls;
+    o.websocket = o.websocket || url->websocket;
+    if (url->path) o.ws_path = *url->path;
     if (url->username && !o.username) o.username = url->username;
     if (url->password && !o.password) o.password = url->password;
   }
@@ -146,6 +152,13 @@ std::optional<std::string> finalize(Options& o) {
     return "-x (session expiry) needs -V 5";
   }
   if (auto error = check_ranges(o)) return error;
+  // The path goes into the request line as it is: no spaces or control characters.
+  const bool plain_path = std::none_of(o.ws_path.begin(), o.ws_path.end(), [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
+  });
+  if (o.ws_path.empty() || o.ws_path[0] != '/' || !plain_path) {
+    return "--ws-path '" + o.ws_path + "' must start with '/' and hold no spaces";
+  }
 
   if (o.topic.empty()) {
     o.topic = o.scenario == Scenario::sub ? "cicada-bench/#" : "cicada-bench/%i";

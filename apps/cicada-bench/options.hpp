@@ -29,6 +29,8 @@ struct Options {
   std::uint16_t port = 1883;
   bool tls = false;  // mqtts:// or --tls
   TlsOptions tls_options;
+  bool websocket = false;         // ws:// or wss://, or --ws
+  std::string ws_path = "/mqtt";  // the upgrade's path; a ws:// URL's own path wins
   std::string version_text = "5";
   codec::ProtocolVersion version = codec::ProtocolVersion::v5;  // from version_text
 
@@ -71,15 +73,17 @@ struct Options {
 
 struct BrokerUrl {
   std::string host;
-  std::uint16_t port = 1883;  // 8883 for mqtts://
+  std::uint16_t port = 1883;  // 8883 for mqtts://, 8083 for ws://, 8084 for wss://
   bool tls = false;
+  bool websocket = false;
+  std::optional<std::string> path;  // ws:// and wss:// only, when the URL has one
   std::optional<std::string> username;
   std::optional<std::string> password;
 };
 
 // mqtt://[user[:password]@]host[:port], host a name, an IPv4 address or [IPv6].
-// mqtts:// (or ssl://) is MQTT over TLS; ws and wss are recognised and refused as not
-// supported yet.
+// mqtts:// (or ssl://) is MQTT over TLS; ws://...[/path] MQTT over WebSocket and
+// wss://...[/path] over WebSocket over TLS.
 Expected<BrokerUrl, std::string> parse_url(std::string_view url);
 
 // "4", "311", "3.1.1", "mqttv311" -> 3.1.1; "5", "mqttv5" -> 5.0.

@@ -44,12 +44,21 @@ Expected<Plan, std::string> make_plan(const Options& o) {
   if (!broker) return unexpected(broker.error());
   ClientSettings& s = plan.settings;
   s.broker = *broker;
-  plan.broker_text = (o.tls ? "mqtts://" : "mqtt://") + s.broker.to_string();
+  const char* scheme =
+      o.websocket ? (o.tls ? "wss://" : "ws://") : (o.tls ? "mqtts://" : "mqtt://");
+  plan.broker_text = scheme + s.broker.to_string() + (o.websocket ? o.ws_path : "");
   if (o.tls) {
     auto context = TlsClientContext::make(o.tls_options);
     if (!context) return unexpected(context.error());
     s.tls = std::move(*context);
     s.tls_host = o.host;
+  }
+  if (o.websocket) {
+    // [RFC 6455 §4.1 4] Host names the server as the user did, with its port.
+    const bool ipv6 = o.host.find(':') != std::string::npos;
+    s.websocket = true;
+    s.ws_host = (ipv6 ? "[" + o.host + "]" : o.host) + ":" + std::to_string(o.port);
+    s.ws_path = o.ws_path;
   }
   for (const std::string& ip : o.ifaddrs) {
     auto source = parse_source_address(ip);

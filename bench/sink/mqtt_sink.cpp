@@ -2,9 +2,11 @@
 // It accepts TCP connections, answers each CONNECT with a CONNACK (3.1.1 or 5.0, as
 // the CONNECT asks), and otherwise only reads: it walks the fixed headers to count
 // PUBLISH packets, skips their bodies, and answers nothing else (so use QoS 0).
-// Once a second it prints connections, msg/s and MB/s received.
+// Once a second it prints connections, msg/s and MB/s received. With --ws it is a
+// WebSocket endpoint at /mqtt instead, through the broker's own handshake and frame
+// decoder (src/net), so cicada-bench's ws:// ceiling can be measured too.
 //
-//   mqtt-sink [--bind 127.0.0.1] [--port 0] [--threads 1]
+//   mqtt-sink [--bind 127.0.0.1] [--port 0] [--threads 1] [--ws]
 //
 // One accept thread hands connections round-robin to reader threads, each with its
 // own epoll set. Thread-safety: a connection belongs to one reader thread; counters
@@ -29,7 +31,12 @@
 #include <thread>
 #include <vector>
 
+#include "net/websocket_frames.hpp"
+#include "net/websocket_handshake.hpp"
+
 namespace {
+
+namespace ws = cicada::net::websocket;
 
 std::atomic<bool> stopping{false};
 extern "C" void on_signal(int) {
@@ -51,7 +58,41 @@ struct Client {
   std::uint8_t head[5]{};  // a fixed header being collected
   std::size_t head_size = 0;
   std::uint64_t skip = 0;  // body bytes of the current packet still to skip
+  // --ws: the upgrade until it is answered, then the frames.
+  std::unique_ptr<ws::Handshake> handshake;
+  std::unique_ptr<ws::FrameDecoder> frames;
 };
+
+// --ws: answers the upgrade once it is complete, then unmasks the frames in place;
+// returns the MQTT bytes now at the front of `buffer`, or -1 to close.
+long unframe(Client& c, std::vector<std::uint8_t>& buffer, std::size_t size) {
+  if (c.handshake) {
+    c.handshake->feed({buffer.data(), size});
+    if (c.handshake->state() == ws::Handshake::State::reading) return 0;
+    const std::string& response = c.handshake->response();
+    if (::send(c.fd, response.data(), response.size(), MSG_NOSIGNAL) < 0 ||
+        c.handshake->state() != ws::Handshake::State::accepted) {
+      return -1;
+    }
+    const auto leftover = c.handshake->leftover();  // frames sent with the request
+    std::memcpy(buffer.data(), leftover.data(), leftover.size());
+    size = leftover.size();
+    c.handshake.reset();
+  }
+  std::size_t at = 0;
+  std::size_t data = 0;
+  while (at < size) {
+    const auto step = c.frames->decode({buffer.data() + at, size - at}, buffer.data() + data);
+    at += step.consumed;
+    data += step.data;
+    // A sink answers nothing, not even a Ping; Close and errors end the connection.
+    if (step.event == ws::FrameDecoder::Event::close ||
+        step.event == ws::FrameDecoder::Event::error)
+      return -1;
+    if (step.event == ws::FrameDecoder::Event::none) break;
+  }
+  return static_cast<long>(data);
+}
 
 // Remaining Length of a fixed header of `size` bytes, or -1 when malformed.
 long long remaining_length(const std::uint8_t* head, std::size_t size) {
@@ -99,10 +140,14 @@ long answer_connect(Client& c, const std::uint8_t* data, std::size_t n) {
   // Protocol level: after the 2-byte length and the protocol name.
   const std::size_t name = std::size_t{bytes[header]} << 8 | bytes[header + 1];
   const std::uint8_t level = bytes[std::min(header + 2 + name, total - 1)];
-  static const std::uint8_t v311[] = {0x20, 0x02, 0x00, 0x00};
-  static const std::uint8_t v5[] = {0x20, 0x03, 0x00, 0x00, 0x00};
+  // Behind a WebSocket, the CONNACK goes in one unmasked binary frame.
+  std::uint8_t connack[2 + 5] = {0x82, 0, 0x20, 0x03, 0x00, 0x00, 0x00};
   const bool is_v5 = level == 5;
-  if (::send(c.fd, is_v5 ? v5 : v311, is_v5 ? sizeof v5 : sizeof v311, MSG_NOSIGNAL) < 0) return -1;
+  connack[1] = is_v5 ? 5 : 4;
+  connack[3] = is_v5 ? 3 : 2;
+  const std::size_t framing = c.frames ? 2 : 0;
+  const std::size_t size = framing + (is_v5 ? 5 : 4);
+  if (::send(c.fd, connack + 2 - framing, size, MSG_NOSIGNAL) < 0) return -1;
   c.answered = true;
   c.connect.clear();
   c.connect.shrink_to_fit();
@@ -121,8 +166,13 @@ void read_loop(int epoll_fd, ReaderCounters& counters) {
       bool ok = got > 0;
       if (ok) {
         std::size_t offset = 0;
-        const auto size = static_cast<std::size_t>(got);
-        if (!c->answered) {
+        auto size = static_cast<std::size_t>(got);
+        if (c->frames) {
+          const long data = unframe(*c, buffer, size);
+          ok = data >= 0;
+          size = ok ? static_cast<std::size_t>(data) : 0;
+        }
+        if (ok && !c->answered) {
           const long used = answer_connect(*c, buffer.data(), size);
           ok = used >= 0;
           offset = ok ? static_cast<std::size_t>(used) : size;
@@ -149,16 +199,22 @@ int main(int argc, char** argv) {
   std::string bind_address = "127.0.0.1";
   int port = 0;
   int threads = 1;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool websocket = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--bind") {
-      bind_address = argv[i + 1];
-    } else if (flag == "--port") {
-      port = std::atoi(argv[i + 1]);
-    } else if (flag == "--threads") {
-      threads = std::max(1, std::atoi(argv[i + 1]));
+    if (flag == "--ws") {
+      websocket = true;
+      continue;
+    }
+    const bool has_value = i + 1 < argc;
+    if (has_value && flag == "--bind") {
+      bind_address = argv[++i];
+    } else if (has_value && flag == "--port") {
+      port = std::atoi(argv[++i]);
+    } else if (has_value && flag == "--threads") {
+      threads = std::max(1, std::atoi(argv[++i]));
     } else {
-      std::fprintf(stderr, "usage: mqtt-sink [--bind ADDR] [--port N] [--threads N]\n");
+      std::fprintf(stderr, "usage: mqtt-sink [--bind ADDR] [--port N] [--threads N] [--ws]\n");
       return 2;
     }
   }
@@ -181,7 +237,8 @@ int main(int argc, char** argv) {
   }
   socklen_t size = sizeof address;
   ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-  std::printf("mqtt-sink listening on %s:%u\n", bind_address.c_str(), ntohs(address.sin_port));
+  std::printf("mqtt-sink listening on %s:%u%s\n", bind_address.c_str(), ntohs(address.sin_port),
+              websocket ? " (WebSocket)" : "");
   std::fflush(stdout);
 
   std::vector<int> epolls;
@@ -199,6 +256,10 @@ int main(int argc, char** argv) {
       if (fd < 0) continue;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       auto* client = new Client{.fd = fd};
+      if (websocket) {
+        client->handshake = std::make_unique<ws::Handshake>(ws::HandshakeOptions{});
+        client->frames = std::make_unique<ws::FrameDecoder>();
+      }
       const std::size_t t = next++ % epolls.size();
       counters[t]->connections.fetch_add(1, std::memory_order_relaxed);
       epoll_event event{.events = EPOLLIN, .data = {.ptr = client}};

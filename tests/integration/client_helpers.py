@@ -285,6 +285,14 @@ def make_certs(directory):
     return p
 
 
+def cicada_ws_config(certs, path="/mqtt"):
+    """cicada config for a ws and a wss listener on ephemeral ports, upgrading at `path`."""
+    return "\n".join([
+        "[listeners.ws.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
+        "[listeners.wss.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
+        'certfile = "%s"' % certs["server.crt"], 'keyfile = "%s"' % certs["server.key"], ""])
+
+
 def tls_listener(certs, server="server", require_certificate=False, websockets=False):
     """mosquitto.conf lines for a TLS (or secure WebSocket) listener."""
     lines = ["cafile " + certs["ca.crt"], "certfile " + certs[server + ".crt"],

@@ -5,7 +5,8 @@ WebSocket listeners, so the plain one from Mosquitto() stays) and to cicada's ow
 mosquitto_sub on plain TCP sees what cicada-pub sent over a WebSocket."""
 import pytest
 
-from client_helpers import Mosquitto, Running, run, free_port, make_certs, tls_listener
+from client_helpers import (Mosquitto, Running, cicada_ws_config, free_port, make_certs, run,
+                            tls_listener)
 
 MOSQUITTO_SUB = "/usr/bin/mosquitto_sub"
 
@@ -31,13 +32,6 @@ class CicadaWs:
     def __init__(self, broker):
         self.broker = broker
         self.port, self.ws, self.wss = broker.port, broker.ws_port, broker.wss_port
-
-
-def cicada_ws_config(certs, path="/mqtt"):
-    return "\n".join([
-        "[listeners.ws.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
-        "[listeners.wss.default]", 'bind = "127.0.0.1:0"', 'mqtt_path = "%s"' % path,
-        'certfile = "%s"' % certs["server.crt"], 'keyfile = "%s"' % certs["server.key"], ""])
 
 
 @pytest.fixture(params=["mosquitto", "cicada"])

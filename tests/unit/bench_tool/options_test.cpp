@@ -44,12 +44,23 @@ TEST(ParseUrl, MqttsIsTlsOnPort8883ByDefault) {
   EXPECT_FALSE(parse_url("mqtt://h")->tls);
 }
 
-TEST(ParseUrl, WebSocketIsNotSupportedYet) {
-  for (const char* text : {"ws://h:8083/mqtt", "wss://h:8084/mqtt"}) {
-    auto url = parse_url(text);
-    ASSERT_FALSE(url) << text;
-    EXPECT_NE(url.error().find("not supported yet"), std::string::npos) << url.error();
-  }
+TEST(ParseUrl, WebSocketSchemesTheirPortsAndPaths) {
+  auto ws = parse_url("ws://h");
+  ASSERT_TRUE(ws) << ws.error();
+  EXPECT_TRUE(ws->websocket);
+  EXPECT_FALSE(ws->tls);
+  EXPECT_EQ(ws->port, 8083);
+  EXPECT_FALSE(ws->path);  // --ws-path (default /mqtt) applies
+  auto wss = parse_url("wss://user@h:18084/mqtt/v1?x=1");
+  ASSERT_TRUE(wss) << wss.error();
+  EXPECT_TRUE(wss->websocket);
+  EXPECT_TRUE(wss->tls);
+  EXPECT_EQ(wss->port, 18084);
+  EXPECT_EQ(wss->path, "/mqtt/v1?x=1");
+  EXPECT_EQ(wss->username, "user");
+  EXPECT_EQ(parse_url("wss://h")->port, 8084);
+  // Over plain TCP a path is ignored.
+  EXPECT_FALSE(parse_url("mqtt://h/mqtt")->path);
 }
 
 TEST(ParseUrl, RejectsMalformed) {
@@ -103,6 +114,21 @@ TEST(Finalize, UrlWinsOverHostAndPort) {
   EXPECT_EQ(o.password, "p");
 }
 
+TEST(Finalize, WebSocketUrlSetsTransportAndPath) {
+  Options o;
+  o.url = "wss://127.0.0.1/ws";
+  ASSERT_FALSE(finalize(o));
+  EXPECT_TRUE(o.websocket);
+  EXPECT_TRUE(o.tls);
+  EXPECT_EQ(o.port, 8084);
+  EXPECT_EQ(o.ws_path, "/ws");
+  Options flags;
+  flags.websocket = true;
+  ASSERT_FALSE(finalize(flags));
+  EXPECT_EQ(flags.ws_path, "/mqtt");
+  EXPECT_FALSE(flags.tls);
+}
+
 TEST(Finalize, RejectsBadCombinations) {
   const auto error_of = [](auto change) {
     Options o;
@@ -114,7 +140,10 @@ TEST(Finalize, RejectsBadCombinations) {
   EXPECT_TRUE(error_of([](Options& o) { o.payload_size = 31; }));
   EXPECT_TRUE(error_of([](Options& o) { o.inflight = 0; }));
   EXPECT_TRUE(error_of([](Options& o) { o.topic = "bench/%q"; }));
-  EXPECT_TRUE(error_of([](Options& o) { o.url = "wss://h"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.url = "wss2://h"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.ws_path = "mqtt"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.url = "ws://h/a b"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.ws_path = "/x\r\nX-Injected: 1"; }));
   EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.session_expiry = 10; }));
   EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.password = "x"; }));
   // A subscriber needs no payload header.
