@@ -40,7 +40,7 @@ void add_common(CLI::App& app, Options& o, RawFlags& raw) {
   app.add_flag("--insecure", o.tls_options.insecure,
                "TLS: do not verify the broker's certificate or host name");
   app.add_option("-V,--version", o.version_text,
-                 "MQTT version: 4 or 5 (also 311, 3.1.1, mqttv311, mqttv5)")
+                 "MQTT version: 3, 4 or 5 (also 3.1, 311, 3.1.1, mqttv31, mqttv311, mqttv5)")
       ->capture_default_str();
   app.add_option("-c,--count", o.count, "Number of clients")->capture_default_str();
   app.add_option("-n,--startnumber", o.start_number, "Index (%i) of the first client")

@@ -98,11 +98,10 @@ Expected<codec::ProtocolVersion, std::string> parse_version(std::string_view tex
   for (std::string_view v : {"5", "5.0", "mqttv5", "v5"}) {
     if (text == v) return Result{ProtocolVersion::v5};
   }
-  if (text == "3" || text == "31" || text == "mqttv31") {
-    return unexpected(
-        std::string("-V 3 (MQTT 3.1) is not supported by cicada-bench; use -V 4 or 5"));
+  for (std::string_view v : {"3", "31", "3.1", "mqttv31", "v31"}) {
+    if (text == v) return Result{ProtocolVersion::v3_1};
   }
-  return unexpected("-V '" + std::string(text) + "' is not a protocol version (want 4 or 5)");
+  return unexpected("-V '" + std::string(text) + "' is not a protocol version (want 3, 4 or 5)");
 }
 
 namespace {
@@ -130,6 +129,12 @@ std::optional<std::string> check_ranges(const Options& o) {
 
 }  // namespace
 
+std::string client_id_of(std::string_view prefix, std::string_view role, std::uint64_t index) {
+  std::string id(prefix);
+  id.append("_").append(role).append("_").append(std::to_string(index));
+  return id;
+}
+
 std::optional<std::string> finalize(Options& o) {
   auto version = parse_version(o.version_text);
   if (!version) return version.error();
@@ -146,7 +151,7 @@ std::optional<std::string> finalize(Options& o) {
     if (url->password && !o.password) o.password = url->password;
   }
   if (o.password && !o.username && o.version != codec::ProtocolVersion::v5) {
-    return "-P needs -u with MQTT 3.1.1 [MQTT-3.1.2-22]";
+    return "-P needs -u before MQTT 5 [MQTT-3.1.2-22]";
   }
   if (o.session_expiry && o.version != codec::ProtocolVersion::v5) {
     return "-x (session expiry) needs -V 5";
@@ -169,7 +174,23 @@ std::optional<std::string> finalize(Options& o) {
     if (auto error = check_template(o.sub_topic)) return error;
   }
   if (!o.sub_qos) o.sub_qos = o.qos;
-  if (o.prefix.empty()) o.prefix = "cicada-bench-" + std::to_string(::getpid());
+  const bool v31 = o.version == codec::ProtocolVersion::v3_1;
+  if (o.prefix.empty()) o.prefix = (v31 ? "cb" : "cicada-bench-") + std::to_string(::getpid());
+  if (v31) {
+    // MQTT 3.1 (§3.1, Client Identifier) allows 1 to 23 characters, and brokers refuse
+    // longer ones: the longest id this run makes must fit, or nothing connects.
+    const bool pubsub = o.scenario == Scenario::pubsub;
+    const std::string_view role = o.scenario == Scenario::conn  ? "conn"
+                                  : o.scenario == Scenario::sub ? "sub"
+                                                                : "pub";
+    // pub and sub are as long: the larger of the two counts makes the longest id.
+    const std::uint32_t clients = pubsub ? std::max(o.count, o.subscribers) : o.count;
+    const std::string longest = client_id_of(o.prefix, role, o.start_number + clients - 1);
+    if (longest.size() > 23) {
+      return "MQTT 3.1 client ids are at most 23 characters and '" + longest + "' has " +
+             std::to_string(longest.size()) + ": shorten --prefix";
+    }
+  }
   if (o.threads == 0) o.threads = std::max(1u, std::thread::hardware_concurrency());
   return std::nullopt;
 }

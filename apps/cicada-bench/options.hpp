@@ -39,7 +39,7 @@ struct Options {
   std::uint64_t start_number = 0;
   double connect_interval_ms = 10;
   double connect_rate = 0;  // connections/s; wins over connect_interval_ms when > 0
-  std::string prefix;       // client id prefix; "cicada-bench-<pid>" when empty
+  std::string prefix;       // client id prefix; "cicada-bench-<pid>" ("cb<pid>" for 3.1) when empty
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::uint16_t keep_alive = 300;
@@ -86,8 +86,12 @@ struct BrokerUrl {
 // wss://...[/path] over WebSocket over TLS.
 Expected<BrokerUrl, std::string> parse_url(std::string_view url);
 
-// "4", "311", "3.1.1", "mqttv311" -> 3.1.1; "5", "mqttv5" -> 5.0.
+// "3", "31", "3.1", "mqttv31" -> 3.1; "4", "311", "3.1.1", "mqttv311" -> 3.1.1;
+// "5", "mqttv5" -> 5.0.
 Expected<codec::ProtocolVersion, std::string> parse_version(std::string_view text);
+
+// The id of client `index` in role `role` ("pub", "sub", "conn"): PREFIX_ROLE_INDEX.
+std::string client_id_of(std::string_view prefix, std::string_view role, std::uint64_t index);
 
 // Fills the derived fields and checks ranges and combinations. Returns the error to
 // show the user (exit code 2) or nullopt.

@@ -17,7 +17,7 @@ Expected<ClientSpec, std::string> make_spec(const Options& o, Role role, std::ui
                                             std::uint32_t ordinal, const std::string& pattern) {
   ClientSpec spec{.role = role, .group = group, .ordinal = ordinal};
   spec.index = o.start_number + ordinal;
-  spec.client_id = o.prefix + "_" + std::string(role_name(role)) + "_" + std::to_string(spec.index);
+  spec.client_id = client_id_of(o.prefix, role_name(role), spec.index);
   if (role == Role::conn) return Expected<ClientSpec, std::string>{std::move(spec)};
   spec.topic = expand_template(
       pattern,

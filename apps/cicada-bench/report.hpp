@@ -34,7 +34,7 @@ LatencySummary summarize(const Histogram& histogram, double ns_per_unit);
 struct Summary {
   std::string scenario;
   std::string broker;
-  std::string protocol;  // "3.1.1" or "5.0"
+  std::string protocol;  // "3.1", "3.1.1" or "5.0"
   unsigned qos = 0;
   std::size_t payload_bytes = 0;
   std::uint32_t publishers = 0, subscribers = 0, idle = 0;

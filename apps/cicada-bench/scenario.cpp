@@ -206,7 +206,7 @@ Summary summarize_run(const Options& options, const Plan& plan,
                       double elapsed_s) {
   Summary sum{.scenario = std::string(to_string(options.scenario)),
               .broker = plan.broker_text,
-              .protocol = options.version == codec::ProtocolVersion::v5 ? "5.0" : "3.1.1",
+              .protocol = std::string(codec::to_string(options.version)),
               .qos = options.scenario == Scenario::sub ? options.sub_qos.value_or(0) : options.qos,
               .payload_bytes = plan.publishers > 0 ? options.payload_size : 0,
               .publishers = plan.publishers,

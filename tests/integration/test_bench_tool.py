@@ -111,7 +111,7 @@ def assert_every_message_once(result, connected, sent, copies, qos):
 
 
 @pytest.mark.parametrize("qos", [0, 1, 2])
-@pytest.mark.parametrize("version", ["4", "5"])
+@pytest.mark.parametrize("version", ["3", "4", "5"])
 def test_pubsub_delivers_every_message_once(any_broker, bench_tool, qos, version):
     # 4 publishers x 500 messages, paced (1,000 msg/s) so that no broker's queue overflows
     # (mosquitto's 1,000 messages behind 20 in flight drops at QoS 2 and 4,000 msg/s); two
@@ -120,6 +120,7 @@ def test_pubsub_delivers_every_message_once(any_broker, bench_tool, qos, version
         "pubsub", "-p", str(any_broker), "-c", "4", "--subs", "2", "-t", "bench/%i",
         "--sub-topic", "bench/+", "-q", str(qos), "-V", version, "-s", "64",
         "--rate", "1000", "-L", "2000", "-d", "0", "--drain", "5"])
+    assert result["protocol"] == {"3": "3.1", "4": "3.1.1", "5": "5.0"}[version]
     assert_every_message_once(result, connected=6, sent=2000, copies=2, qos=qos)
     latency = result["latency_us"]
     assert latency["count"] == 4000

@@ -194,6 +194,29 @@ TEST_F(ConnectionTest, QosTwoPublishingRunsPubrecPubrelPubcomp) {
   EXPECT_EQ(metrics_.counters.acked.load(), 1u);
 }
 
+TEST_F(ConnectionTest, Mqtt31ConnectsAsMQIsdpLevel3AndPublishes) {
+  const ClientSettings s = settings(QoS::at_least_once, ProtocolVersion::v3_1);
+  Connection c(s, {.role = Role::pub, .client_id = "p31", .topic = "t"}, metrics_, errors_);
+  ASSERT_TRUE(c.start(monotonic_ns()));
+  broker_.accept();
+  c.on_writable(monotonic_ns());
+  c.flush(monotonic_ns());
+  const Packet connect = broker_.receive();
+  ASSERT_TRUE(std::holds_alternative<Connect>(connect));
+  // The codec writes protocol name "MQIsdp" and level 3 for 3.1; the decoder reads
+  // the version back from them.
+  EXPECT_EQ(std::get<Connect>(connect).version, ProtocolVersion::v3_1);
+  broker_.send(Connack{}, ProtocolVersion::v3_1);
+  read(c);
+  ASSERT_EQ(c.state(), Connection::State::ready);
+  ASSERT_EQ(c.publish(1, 1 << 20), 1u);
+  c.flush(monotonic_ns());
+  const auto id = std::get<Publish>(broker_.receive()).packet_id;
+  broker_.send(Puback{.packet_id = id}, ProtocolVersion::v3_1);
+  read(c);
+  EXPECT_EQ(metrics_.counters.acked.load(), 1u);
+}
+
 TEST_F(ConnectionTest, SubscriberAcknowledgesAndMeasures) {
   const ClientSettings s = settings(QoS::exactly_once);
   Connection c(s, {.role = Role::sub, .ordinal = 4, .client_id = "s", .topic = "t/+"}, metrics_,

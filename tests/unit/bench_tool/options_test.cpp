@@ -84,7 +84,12 @@ TEST(ParseVersion, AcceptsTheUsualSpellings) {
     ASSERT_TRUE(version) << v;
     EXPECT_EQ(*version, codec::ProtocolVersion::v5);
   }
-  EXPECT_FALSE(parse_version("3"));
+  for (const char* v : {"3", "31", "3.1", "mqttv31"}) {
+    auto version = parse_version(v);
+    ASSERT_TRUE(version) << v;
+    EXPECT_EQ(*version, codec::ProtocolVersion::v3_1);
+  }
+  EXPECT_FALSE(parse_version("3.2"));
   EXPECT_FALSE(parse_version("6"));
   EXPECT_FALSE(parse_version(""));
 }
@@ -102,6 +107,34 @@ TEST(Finalize, FillsDefaults) {
   s.scenario = Scenario::sub;
   ASSERT_FALSE(finalize(s));
   EXPECT_EQ(s.topic, "cicada-bench/#");
+}
+
+TEST(Finalize, Mqtt31KeepsClientIdsWithin23Characters) {
+  // MQTT 3.1 client ids are 1 to 23 characters: the default prefix is short enough.
+  Options o;
+  o.version_text = "3";
+  o.scenario = Scenario::pubsub;
+  o.count = 10000;
+  ASSERT_FALSE(finalize(o));
+  EXPECT_EQ(o.version, codec::ProtocolVersion::v3_1);
+  EXPECT_LE(client_id_of(o.prefix, "pub", 9999).size(), 23u);
+  // A long prefix is refused, naming the id that would not fit.
+  Options longer;
+  longer.version_text = "3";
+  longer.prefix = "a-rather-long-prefix";
+  longer.count = 10;
+  const auto error = finalize(longer);
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("a-rather-long-prefix_pub_9"), std::string::npos) << *error;
+  // The index range counts: 23 characters fit, 24 do not.
+  Options edge;
+  edge.version_text = "3";
+  edge.scenario = Scenario::conn;
+  edge.prefix = "p234567890123";  // + "_conn_" + 4 digits = 23
+  edge.count = 10000;
+  EXPECT_FALSE(finalize(edge));
+  edge.count = 10001;
+  EXPECT_TRUE(finalize(edge));
 }
 
 TEST(Finalize, UrlWinsOverHostAndPort) {
@@ -146,6 +179,8 @@ TEST(Finalize, RejectsBadCombinations) {
   EXPECT_TRUE(error_of([](Options& o) { o.ws_path = "/x\r\nX-Injected: 1"; }));
   EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.session_expiry = 10; }));
   EXPECT_TRUE(error_of([](Options& o) { o.version_text = "4", o.password = "x"; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.version_text = "3", o.session_expiry = 10; }));
+  EXPECT_TRUE(error_of([](Options& o) { o.version_text = "3", o.password = "x"; }));
   // A subscriber needs no payload header.
   EXPECT_FALSE(error_of([](Options& o) { o.scenario = Scenario::sub, o.payload_size = 1; }));
 }
